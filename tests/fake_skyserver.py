@@ -1,0 +1,127 @@
+"""A SkyServer look-alike on 127.0.0.1 for tests and benchmarks: the SQL search and the JPEG cutout service, serving
+the real images of the shared SDSS sample, with injectable faults and latency.
+
+Faults are given per key (an objID for cutouts, 'sql' for queries) as a list consumed one per request; when the list is
+empty the request is answered normally. Fault names:
+  '500', '503', '429' (with Retry-After: `retry_after`), 'slow' (waits `slow_s` before answering, to exceed the client's
+  timeout), 'truncated' (sends half the body, then closes), 'blank' (a uniform image of the requested size),
+  'html' (HTTP 200 with an HTML error page), 'error' (HTTP 200 with an 'Error: ...' text), 'small' (a 64x64 image).
+A cutout position that matches no galaxy is answered with a uniform image, as SkyServer does outside its footprint."""
+import io, re, socket, time, threading, urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+import numpy as np, pandas as pd
+from PIL import Image
+from metallicity_cnn.core import sample_dir
+
+SQL_PATH, CUTOUT_PATH = '/SkyServerWS/SearchTools/SqlSearch', '/SkyServerWS/ImgCutout/getjpeg'
+
+
+def make_catalog(n=None, start=0):
+    "Rows of the shared sample with made-up, distinct `specObjID`, `ra` and `dec` (the sample has no positions)"
+    df = pd.read_csv(sample_dir()/'catalog.csv', dtype={'objID': str}).iloc[start:None if n is None else start+n]
+    df = df.reset_index(drop=True)
+    i = np.arange(start, start + len(df))
+    df['specObjID'] = [str(299489677444933632 + 1000*k) for k in i]
+    df['ra'], df['dec'] = np.round(120 + i*0.01, 5), np.round(30 - i*0.005, 5)
+    return df[['objID', 'specObjID', 'ra', 'dec', 'oh_p50']]
+
+
+def _pos(ra, dec): return f'{float(ra):.5f},{float(dec):.5f}'
+
+def _jpeg(im):
+    b = io.BytesIO(); im.save(b, 'JPEG', quality=90)
+    return b.getvalue()
+
+
+class FakeSkyServer:
+    "Threaded HTTP server answering SkyServer's SQL search (keyset pages of `catalog`) and cutouts; use as a context manager"
+    def __init__(self, catalog, latency=0., slow_s=1., retry_after=1, max_rows=500_000, faults=None):
+        self.catalog = catalog.assign(_key=[(int(o), int(s)) for o, s in zip(catalog.objID, catalog.specObjID)]).sort_values('_key')
+        self.by_pos = {_pos(r.ra, r.dec): r.objID for r in catalog.itertuples()}
+        self.latency, self.slow_s, self.retry_after, self.max_rows = latency, slow_s, retry_after, max_rows
+        self.faults, self.log, self._lock, self._cache = dict(faults or {}), [], threading.Lock(), {}
+        self.images = sample_dir()/'images'
+
+    def __enter__(self):
+        self.httpd = ThreadingHTTPServer(('127.0.0.1', 0), _Handler)
+        self.httpd.daemon_threads, self.httpd.fake = True, self
+        self.httpd.handle_error = lambda request, addr: None  # clients that time out close their end: not an error
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+        self.url = f'http://127.0.0.1:{self.httpd.server_port}'
+        return self
+
+    def __exit__(self, *exc):
+        self.httpd.shutdown(); self.httpd.server_close()
+
+    def next_fault(self, key):
+        "Record a request for `key` and return the fault to inject into it (or None)"
+        with self._lock:
+            todo = self.faults.get(key) or []
+            fault = todo.pop(0) if todo else None
+            self.log.append(dict(t=time.monotonic(), key=key, fault=fault))
+        return fault
+
+    def requests_for(self, key=None):
+        "Logged requests, all or those for `key`"
+        return [r for r in self.log if key is None or r['key'] == key]
+
+    def image(self, oid, size):
+        "JPEG bytes of the sample image of `oid` at `size` pixels"
+        if (oid, size) not in self._cache:
+            data = (self.images/f'{oid}.jpg').read_bytes()
+            if size != 128: data = _jpeg(Image.open(io.BytesIO(data)).convert('RGB').resize((size, size)))
+            self._cache[oid, size] = data
+        return self._cache[oid, size]
+
+    def sql_answer(self, cmd):
+        "CSV answer to a query written by `selection_sql`: the rows after its keyset, at most `TOP` and `max_rows`"
+        top = re.search(r'TOP (\d+)', cmd)
+        after = re.search(r'g\.objID > (\d+) OR \(g\.objID = \d+ AND s\.specObjID > (\d+)\)', cmd)
+        df = self.catalog
+        if after: df = df[df._key > (int(after[1]), int(after[2]))]
+        n = min(int(top[1]) if top else len(df), self.max_rows)
+        return '#Table1\n' + df.drop(columns='_key').head(n).to_csv(index=False)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = 'HTTP/1.1'
+    def log_message(self, *args): pass
+
+    def setup(self):
+        super().setup()  # headers and body go out in two writes: without this, Nagle + delayed ACK add ~40 ms to each
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def _send(self, status, body, ctype='image/jpeg', headers=(), cut=False):
+        self.send_response(status)
+        self.send_header('Content-Type', ctype); self.send_header('Content-Length', str(len(body)))
+        for k, v in headers: self.send_header(k, v)
+        self.end_headers()
+        if cut:
+            self.wfile.write(body[:len(body)//2]); self.wfile.flush(); self.close_connection = True
+        else: self.wfile.write(body)
+
+    def do_GET(self):
+        fake = self.server.fake
+        url = urllib.parse.urlparse(self.path)
+        q = dict(urllib.parse.parse_qsl(url.query))
+        if url.path == SQL_PATH: key = 'sql'
+        elif url.path == CUTOUT_PATH: key = fake.by_pos.get(_pos(q['ra'], q['dec']), 'outside')
+        else: return self._send(404, b'not found', 'text/plain')
+        fault = fake.next_fault(key)
+        if fake.latency: time.sleep(fake.latency)
+        try: self._answer(fake, key, q, fault)
+        except (BrokenPipeError, ConnectionResetError): self.close_connection = True
+
+    def _answer(self, fake, key, q, fault):
+        size = int(q.get('width', 128))
+        if fault == 'slow': time.sleep(fake.slow_s)
+        if fault in ('500', '503'): return self._send(int(fault), b'<html><body>Server Error</body></html>', 'text/html')
+        if fault == '429': return self._send(429, b'Too Many Requests', 'text/plain', [('Retry-After', str(fake.retry_after))])
+        if fault == 'html': return self._send(200, b'<html><body><h1>Server Error in /SkyServerWS</h1>Runtime Error</body></html>', 'text/html')
+        if fault == 'error': return self._send(200, b'Error: The query timed out', 'text/plain')
+        if key == 'sql': return self._send(200, fake.sql_answer(q['cmd']).encode(), 'text/plain', cut=fault == 'truncated')
+        if fault == 'blank' or key == 'outside': body = _jpeg(Image.new('RGB', (size, size), (30, 30, 30)))
+        elif fault == 'small': body = fake.image(key, 64)
+        else: body = fake.image(key, size)
+        self._send(200, body, cut=fault == 'truncated')

@@ -1,0 +1,248 @@
+"""Catalogue query and cutout download against a fake SkyServer on 127.0.0.1 that injects the faults of a real one."""
+import inspect, signal, subprocess, sys, time
+from pathlib import Path
+import numpy as np, pandas as pd, pytest
+sys.path.insert(0, str(Path(__file__).parent))
+from fake_skyserver import FakeSkyServer, make_catalog
+from metallicity_cnn.core import load_json, sample_dir
+from metallicity_cnn.cli import run_command
+from metallicity_cnn.sdss import *
+
+FAST = dict(timeout=0.5, retries=3, backoff=0.01)  # short timeouts and backoff keep the suite fast
+QUICK_SQL = dict(max_qpm=60_000, timeout=5, retries=2, backoff=0.01)
+
+
+def valid_files(d, size=128):
+    "objIDs of the valid JPEGs under their final names in `d`"
+    return {p.stem for p in Path(d).glob('*.jpg') if check_jpeg(p.read_bytes(), size) is None}
+
+
+# ---------------------------------------------------------------- SQL builder
+
+def test_sql_has_the_paper_cuts_and_columns():
+    sql = selection_sql()
+    cuts = ['g.petroMag_r > 10', 'g.petroMag_r < 18', 'g.modelMag_u - g.modelMag_r > 0', 'g.modelMag_u - g.modelMag_r < 6',
+            's.rChi2 < 2', 's.zErr > 0', 's.zErr < 0.01', 's.z > 0.02', 'e.oh_p50 <> -9999']
+    cuts += [f'g.modelMag_{b} {op} {v}' for b in 'ugriz' for op, v in (('>', 10), ('<', 25))]
+    for c in cuts: assert c in sql, c
+    for c in ['objID', 'specObjID', 'ra', 'dec', 'z', 'zErr', 'petroR50_r', 'petroR90_r', 'bptclass', 'oh_p16', 'oh_p50',
+              'oh_p84', 'lgm_tot_p16', 'lgm_tot_p50', 'lgm_tot_p84', 'sfr_tot_p50',
+              *[f'modelMag_{b}' for b in 'ugriz'], *[f'modelMagErr_{b}' for b in 'ugriz']]:
+        assert f'.{c},' in sql or f'.{c}\n' in sql, c
+    for t in ['FROM SpecObj AS s', 'JOIN Galaxy AS g', 'JOIN GalSpecInfo AS i', 'JOIN GalSpecExtra AS e']: assert t in sql
+    assert sql.endswith('ORDER BY g.objID, s.specObjID') and 'TOP' not in sql
+
+
+def test_sql_cuts_are_parameters():
+    sql = selection_sql(petro_r=(12, 17.5), model_mag=(None, 24), max_rchi2=None, min_z=0.05, no_sentinel=False)
+    assert 'g.petroMag_r > 12' in sql and 'g.petroMag_r < 17.5' in sql and 's.z > 0.05' in sql
+    assert 'g.modelMag_z < 24' in sql and 'g.modelMag_z >' not in sql
+    assert 'rChi2' not in sql and 'oh_p50 <>' not in sql
+
+
+def test_sql_paging_is_keyset_on_objid_then_specobjid():
+    sql = selection_sql(top=500_000, after=('1237648704043942146', '299489677444933632'))
+    assert sql.startswith('SELECT TOP 500000 ')
+    assert ('AND (g.objID > 1237648704043942146 OR (g.objID = 1237648704043942146 '
+            'AND s.specObjID > 299489677444933632))') in sql
+    with pytest.raises(ValueError): selection_sql(after=("0) OR (1=1", '1'))
+
+
+def test_error_pages_are_not_parsed_as_data():
+    with pytest.raises(SkyServerError, match='HTML page'): parse_csv('\n  <!DOCTYPE html><html><body>Error</body></html>')
+    with pytest.raises(SkyServerError, match='reported an error'): parse_csv('#Table1\nError: Invalid object name GalSpecExtr')
+    t = parse_csv('#Table1\nobjID,specObjID,oh_p50\n1237648704043942146,18446744073709551615,8.9\n')
+    assert t.objID[0] == '1237648704043942146' and t.specObjID[0] == '18446744073709551615'
+
+
+# ---------------------------------------------------------------- catalogue over HTTP
+
+def catalog_with_split_duplicate(n):
+    "`n` sample rows plus a second spectrum of the 4th galaxy (in key order), which falls on a page boundary of 4"
+    cat = make_catalog(n).sort_values('objID', key=lambda s: s.astype(int), ignore_index=True)
+    extra = cat.iloc[[3]].assign(specObjID=str(int(cat.specObjID.max()) + 1))
+    return pd.concat([cat, extra], ignore_index=True)
+
+
+def test_query_pages_bring_back_every_row_even_past_a_server_cap():
+    cat = catalog_with_split_duplicate(23)
+    with FakeSkyServer(cat, max_rows=4) as fs:  # the server returns fewer rows than asked, as SkyServer past 500,000
+        df, nq = query_catalog(fs.url, page_size=5, **QUICK_SQL)
+    keys = [(int(o), int(s)) for o, s in zip(df.objID, df.specObjID)]
+    assert keys == sorted(set(keys)) and len(keys) == 24
+    assert set(df.specObjID) == set(cat.specObjID)
+    assert nq == 24//4 + 1  # 6 full pages, then one empty answer
+
+
+def test_download_catalog_writes_catalog_and_provenance(tmp_path):
+    cat = catalog_with_split_duplicate(12)
+    out = tmp_path/'cat.csv'
+    with FakeSkyServer(cat) as fs, pytest.warns(UserWarning, match='1 galaxies have several spectra'):
+        df = download_catalog(out, server=fs.url, page_size=3, **QUICK_SQL)
+    back = pd.read_csv(out, dtype={'objID': str, 'specObjID': str})
+    assert back.objID.tolist() == df.objID.tolist() and back.objID.is_unique and len(back) == 12
+    assert set(back.objID) == set(cat.objID) and back.oh_p50.tolist() == pytest.approx(df.oh_p50.tolist())
+    prov = load_json(provenance_path(out))
+    assert prov['sql'] == selection_sql() and prov['release'] == 14 and prov['server'] == fs.url
+    assert prov['n_rows'] == 12 and prov['n_duplicates_dropped'] == 1 and prov['date'][:2] == '20'
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['cat.csv', 'cat.provenance.json']  # no temporary files left
+
+
+def test_limit_asks_only_for_the_missing_rows(tmp_path):
+    with FakeSkyServer(make_catalog(20)) as fs:
+        df = download_catalog(tmp_path/'c.csv', server=fs.url, limit=7, page_size=3, **QUICK_SQL)
+        assert len(df) == 7 and len(fs.requests_for('sql')) == 3
+    assert load_json(tmp_path/'c.provenance.json')['n_rows'] == 7
+
+
+def test_queries_respect_the_rate_retries_included():
+    assert inspect.signature(query_catalog).parameters['max_qpm'].default == 60
+    assert inspect.signature(download_catalog).parameters['max_qpm'].default == 60
+    with FakeSkyServer(make_catalog(12), faults={'sql': ['500', '503']}) as fs:
+        df, nq = query_catalog(fs.url, page_size=4, max_qpm=300, timeout=5, retries=3, backoff=0)
+        t = np.array([r['t'] for r in fs.requests_for('sql')])
+    assert len(df) == 12 and nq == 4 and len(t) == 6  # two answers were retried
+    assert np.diff(t).min() >= 0.9 * 60/300
+
+
+@pytest.mark.parametrize('fault,match', [('html', 'HTML page'), ('error', 'reported an error'), ('500', 'HTTP 500')])
+def test_server_errors_are_reported_and_nothing_is_written(tmp_path, fault, match):
+    with FakeSkyServer(make_catalog(5), faults={'sql': [fault]*10}) as fs:
+        with pytest.raises(SkyServerError, match=match):
+            download_catalog(tmp_path/'c.csv', server=fs.url, **QUICK_SQL)
+        assert len(fs.requests_for('sql')) == (3 if fault == '500' else 1)  # only HTTP errors are retried
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_catalog_cli(tmp_path, capsys):
+    # single-word options only: their spelling does not depend on how the dispatcher spells multi-word ones
+    out = str(tmp_path/'c.csv')
+    with FakeSkyServer(make_catalog(9)) as fs:
+        assert run_command(['download-catalog', '--out', out, '--server', fs.url]) == 0  # 2 queries at 60 a minute
+        fs.faults['sql'] = ['html']
+        assert run_command(['download-catalog', '--out', str(tmp_path/'d.csv'), '--server', fs.url]) == 1
+    err = capsys.readouterr().err
+    assert 'HTML page' in err and 'rerun the same command' in err and len(pd.read_csv(out)) == 9
+    assert run_command(['download-catalog', '--server', fs.url]) == 1
+    assert '--out is required' in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- images
+
+def test_every_row_is_a_valid_file_or_a_recorded_failure(tmp_path):
+    cat = make_catalog(24)
+    asked = cat.copy()
+    asked.loc[11, ['ra', 'dec']] = (10., -80.)  # outside the footprint: the server has nothing there
+    ids = cat.objID
+    faults = {ids[0]: ['500', '500'], ids[1]: ['503'], ids[3]: ['slow'], ids[4]: ['truncated'], ids[5]: ['html'],
+              ids[6]: ['500']*10, ids[7]: ['blank']*10, ids[8]: ['small']*10, ids[9]: ['truncated']*10, ids[10]: ['slow']*10}
+    with FakeSkyServer(cat, slow_s=0.8, faults=faults) as fs:
+        m = download_images(asked, tmp_path, workers=4, max_rate=50, server=fs.url, progress=False, **FAST)
+        served = {k: len(fs.requests_for(k)) for k in ids}
+    assert m.objID.tolist() == ids.tolist()  # one manifest row per catalogue row, in order
+    expected = {ids[6]: 'HTTP 500', ids[7]: 'blank image', ids[8]: 'wrong size 64x64 (expected 128x128)',
+                ids[9]: 'invalid image: body cut off', ids[10]: 'timeout', ids[11]: 'blank image'}
+    failed = m[m.status == 'failed']
+    assert dict(zip(failed.objID, failed.reason)) == expected
+    assert valid_files(tmp_path) == set(ids) - set(expected)  # nothing lost: the rest are valid files
+    assert not any(tmp_path.glob('*.tmp')) and not any(tmp_path.glob('.*.tmp'))
+    att = dict(zip(m.objID, m.attempts))
+    assert [att[i] for i in ids[:11]] == [3, 2, 1, 2, 2, 2, 4, 1, 1, 4, 4]  # retries happened, blank/size not retried
+    assert {i: served[i] for i in ids[:11]} == {i: att[i] for i in ids[:11]}
+    assert (m[m.status == 'ok'].reason == 'downloaded').all()
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path/'manifest.csv', dtype={'objID': str}), m)
+
+
+def test_rate_cap_holds_with_retries(tmp_path):
+    cat = make_catalog(40)
+    faults = {cat.objID[i]: ['500'] for i in range(0, 40, 5)}
+    with FakeSkyServer(cat, faults=faults) as fs:
+        m = download_images(cat, tmp_path, workers=8, max_rate=20, server=fs.url, progress=False, **FAST)
+        t = np.sort([r['t'] for r in fs.log])
+    assert (m.status == 'ok').all() and len(t) == 48
+    in_window = np.searchsorted(t, t + 1.0) - np.arange(len(t))  # requests in [t_i, t_i + 1 s)
+    assert in_window.max() <= 20 + 1
+    assert t[-1] - t[0] >= 0.95 * 47/20
+
+
+def test_retry_after_pauses_every_worker(tmp_path):
+    cat = make_catalog(16)
+    with FakeSkyServer(cat, retry_after=1, faults={cat.objID[0]: ['429']}) as fs:
+        m = download_images(cat, tmp_path, workers=4, max_rate=50, server=fs.url, progress=False, **FAST)
+        first, second = [r['t'] for r in fs.requests_for(cat.objID[0])]
+        others = np.array([r['t'] for r in fs.log])
+    assert (m.status == 'ok').all()
+    assert second - first >= 0.95  # Retry-After: 1 honoured
+    assert not ((others > first + 0.4) & (others < first + 0.9)).any()  # ... by every thread
+
+
+def test_invalid_existing_files_are_fetched_again(tmp_path):
+    cat = make_catalog(4)
+    good = sample_dir()/'images'/f'{cat.objID[0]}.jpg'
+    (tmp_path/f'{cat.objID[0]}.jpg').write_bytes(good.read_bytes())
+    (tmp_path/f'{cat.objID[1]}.jpg').write_bytes(good.read_bytes()[:500])  # truncated by some other tool
+    with FakeSkyServer(cat) as fs:
+        m = download_images(cat, tmp_path, workers=2, max_rate=50, server=fs.url, progress=False, **FAST)
+        asked = {r['key'] for r in fs.log}
+    assert m.reason.tolist() == ['present', 'downloaded', 'downloaded', 'downloaded']
+    assert asked == set(cat.objID[1:]) and valid_files(tmp_path) == set(cat.objID)
+
+
+CLI = [sys.executable, '-c', 'import signal; signal.signal(signal.SIGINT, signal.default_int_handler); '
+       'from metallicity_cnn.cli import main; main()']
+
+
+@pytest.mark.parametrize('sig', [signal.SIGKILL, signal.SIGINT])
+def test_rerun_after_an_interrupted_run_fetches_only_what_is_missing(tmp_path, sig):
+    cat = make_catalog(40)
+    cat.to_csv(tmp_path/'cat.csv', index=False)
+    out = tmp_path/'img'
+    with FakeSkyServer(cat, latency=0.05) as fs:
+        p = subprocess.Popen(CLI + ['download-images', '--catalog', str(tmp_path/'cat.csv'), '--out', str(out), '--server',
+                                    fs.url, '--workers', '2', '--no-progress'],  # default cap: 10 images/s
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 60
+        while len(list(out.glob('*.jpg'))) < 8 and time.monotonic() < deadline and p.poll() is None: time.sleep(0.02)
+        p.send_signal(sig)
+        rc = p.wait(30)
+        have = valid_files(out)
+        # a killed run leaves no partial JPEG under a final name
+        assert {f.stem for f in out.glob('*.jpg')} == have and 8 <= len(have) < 40
+        if sig == signal.SIGINT:
+            assert rc == 130
+            m = pd.read_csv(out/'manifest.csv', dtype={'objID': str})
+            assert m.objID.tolist() == cat.objID.tolist()  # every row accounted for
+            assert set(m.objID[m.status == 'ok']) <= have
+            assert (m[m.status != 'ok'].reason == 'not attempted (interrupted)').sum() >= 1
+        n_before = len(fs.log)
+        m = download_images(tmp_path/'cat.csv', out, workers=4, max_rate=100, server=fs.url, progress=False, **FAST)
+        asked = [r['key'] for r in fs.log[n_before:]]
+    assert sorted(asked) == sorted(set(cat.objID) - have)  # only the missing ones, once each
+    assert (m.status == 'ok').all() and set(m.objID[m.reason == 'present']) == have
+    assert valid_files(out) == set(cat.objID)
+
+
+def test_cli_exits_nonzero_and_a_rerun_retries(tmp_path, capsys):
+    cat = make_catalog(6)
+    cat.to_csv(tmp_path/'cat.csv', index=False)
+    args = ['download-images', '--catalog', str(tmp_path/'cat.csv'), '--out', str(tmp_path/'img'), '--retries', '1',
+            '--backoff', '0.01', '--timeout', '2', '--no-progress']
+    with FakeSkyServer(cat, faults={cat.objID[2]: ['500', '500']}) as fs:
+        assert run_command(args + ['--server', fs.url]) == 1
+        out = capsys.readouterr()
+        assert '1 failed: HTTP 500' in out.out and 'rerun the same command' in out.err
+        assert run_command([a for a in args if a != '--no-progress'] + ['--server', fs.url]) == 0  # with a progress bar
+        assert [r['key'] for r in fs.log[-1:]] == [cat.objID[2]]
+    assert '5 already present, 1 downloaded' in capsys.readouterr().out
+
+
+def test_catalog_errors_are_user_errors(tmp_path, capsys):
+    make_catalog(3).drop(columns='ra').to_csv(tmp_path/'c.csv', index=False)
+    assert run_command(['download-images', '--catalog', str(tmp_path/'c.csv'), '--out', str(tmp_path)]) == 1
+    assert "no column 'ra'" in capsys.readouterr().err
+    assert run_command(['download-images', '--catalog', str(tmp_path/'nope.csv'), '--out', str(tmp_path)]) == 1
+
+
+def test_real_sample_images_pass_validation():
+    files = sorted((sample_dir()/'images').glob('*.jpg'))
+    assert len(files) == 400 and all(check_jpeg(f.read_bytes()) is None for f in files)

@@ -1,0 +1,70 @@
+"End-to-end tests of the `metallicity-cnn` command line on real SDSS galaxies: train -> predict -> evaluate."
+import json, shutil
+import numpy as np, pandas as pd
+from conftest import cli
+
+def test_train_writes_run(run_dir):
+    assert sorted(p.name for p in run_dir.iterdir()) == ['metrics.json', 'model.json', 'model.pt', 'split.csv']
+    m = json.loads((run_dir/'metrics.json').read_text())
+    for s, n in (('valid', 24), ('test', 24)):
+        v = m[s]['oh_p50']
+        assert v['n'] == n and 0 < v['rmse'] < 1 and 0 < v['nmad'] < 1 and abs(v['bias']) < 1
+        assert v['rmse_ci68'][0] <= v['rmse'] <= v['rmse_ci68'][1]
+    meta = json.loads((run_dir/'model.json').read_text())
+    assert meta['arch'] == 'resnet18' and meta['size'] == 32 and meta['targets'] == ['oh_p50']
+    assert meta['pretrained'] == 'random' and meta['normalisation'] == 'dataset'
+    assert meta['recipe']['name'] == 'tiny' and meta['split_seed'] == 0 and 'fastai' in meta['versions']
+    split = pd.read_csv(run_dir/'split.csv')
+    assert split.split.value_counts().to_dict() == {'train': 72, 'valid': 24, 'test': 24}
+
+def test_train_says_random_init(sample, small_catalog, tmp_path):
+    r = cli('train', '--catalog', small_catalog, '--images', sample/'images', '--out', tmp_path/'r', '--recipe', 'tiny',
+            '--pretrained', 'none', '--size', 16)
+    assert 'from random initialisation' in r.stdout
+    assert 'test  oh_p50: RMSE' in r.stdout
+    assert json.loads((tmp_path/'r'/'model.json').read_text())['size'] == 16
+
+def test_predict_folder_and_catalog(run_dir, sample, catalog, tmp_path):
+    imgs = tmp_path/'imgs'; imgs.mkdir()
+    ids = catalog.objID[:7].tolist()
+    for i in ids: shutil.copy(sample/'images'/f'{i}.jpg', imgs)
+    cli('predict', '--model', run_dir, '--images', imgs, '--out', tmp_path/'p.csv')
+    p = pd.read_csv(tmp_path/'p.csv', dtype={'objID': str})
+    assert list(p.columns) == ['objID', 'oh_p50_pred', 'oh_p50_std'] and sorted(p.objID) == sorted(ids)
+    lo, hi = json.loads((run_dir/'model.json').read_text())['y_range']
+    assert p.oh_p50_pred.between(lo[0], hi[0]).all() and (p.oh_p50_std > 0).all()
+    catalog.head(3).to_csv(tmp_path/'c.csv', index=False)
+    cli('predict', '--model', run_dir, '--images', sample/'images', '--catalog', tmp_path/'c.csv', '--no-tta', '--out', tmp_path/'q.csv')
+    q = pd.read_csv(tmp_path/'q.csv', dtype={'objID': str})
+    assert q.objID.tolist() == ids[:3] and (q.oh_p50_std == 0).all()
+    merged = p.set_index('objID').loc[ids[:3]]
+    assert np.abs(merged.oh_p50_pred.to_numpy() - q.oh_p50_pred.to_numpy()).max() < 0.2  # TTA and single pass are close
+
+def test_evaluate(run_dir, sample, small_catalog, tmp_path):
+    r = cli('evaluate', '--model', run_dir, '--catalog', small_catalog, '--images', sample/'images', '--out', tmp_path/'rep', '--split', 'test')
+    m = json.loads((tmp_path/'rep'/'metrics.json').read_text())['metrics']['oh_p50']
+    train_m = json.loads((run_dir/'metrics.json').read_text())['test']['oh_p50']
+    assert m['n'] == 24 and abs(m['rmse'] - train_m['rmse']) < 1e-4
+    assert f"RMSE {m['rmse']:.4f}" in r.stdout
+    pr = pd.read_csv(tmp_path/'rep'/'predictions.csv')
+    assert len(pr) == 24 and {'oh_p50', 'oh_p50_pred', 'oh_p50_std'} <= set(pr.columns)
+
+def test_help_lists_every_option():
+    r = cli('--help')
+    for c in ('train', 'predict', 'evaluate', 'simulate', 'demo', 'download-images', 'download-catalog'): assert c in r.stdout
+    h = cli('train', '--help').stdout
+    for o in ('--catalog', '--images', '--out', '--target', '--recipe', '--arch', '--size', '--bs', '--epochs', '--lr',
+              '--pretrained', '--seed'): assert o in h
+    assert '--no-tta' in cli('predict', '--help').stdout
+
+def test_bad_arguments_exit_nonzero_without_traceback(tmp_path, sample):
+    for args in (['train', '--catalog', tmp_path/'none.csv', '--images', sample/'images', '--out', tmp_path/'r'],
+                 ['train', '--catalog', 'x.csv', '--images', sample/'images', '--out', tmp_path/'r', '--recipe', 'nope'],
+                 ['train', '--catalog', 'x.csv', '--out', tmp_path/'r'],
+                 ['train', '--catalog', 'x.csv', '--images', sample/'images', '--out', tmp_path/'r', '--size', 'big'],
+                 ['predict', '--model', tmp_path, '--images', sample/'images', '--out', tmp_path/'p.csv'],
+                 ['frobnicate']):
+        r = cli(*args, check=False)
+        assert r.returncode != 0, args
+        assert 'Traceback' not in r.stderr, (args, r.stderr)
+        assert 'error' in r.stderr.lower(), (args, r.stderr)

@@ -68,3 +68,18 @@ def test_bad_arguments_exit_nonzero_without_traceback(tmp_path, sample):
         assert r.returncode != 0, args
         assert 'Traceback' not in r.stderr, (args, r.stderr)
         assert 'error' in r.stderr.lower(), (args, r.stderr)
+
+def test_pretrained_weights_from_torch_cache(sample, small_catalog, tmp_path):
+    "With weights in the torch cache, `--pretrained auto` uses them (ImageNet normalisation) without any download"
+    import os, torch, torchvision
+    from pathlib import Path
+    w = torchvision.models.get_model_weights('resnet18').DEFAULT
+    ckpt = tmp_path/'torch'/'hub'/'checkpoints'; ckpt.mkdir(parents=True)
+    ref = torchvision.models.resnet18(weights=None)
+    torch.save(ref.state_dict(), ckpt/Path(w.url).name)
+    env = dict(os.environ, TORCH_HOME=str(tmp_path/'torch'))
+    r = cli('train', '--catalog', small_catalog, '--images', sample/'images', '--out', tmp_path/'r', '--recipe', 'tiny', env=env)
+    assert 'initialising resnet18 from ImageNet weights' in r.stdout
+    meta = json.loads((tmp_path/'r'/'model.json').read_text())
+    assert meta['normalisation'] == 'imagenet' and meta['pretrained'].endswith(Path(w.url).name)
+    assert meta['stats'][0] == [0.485, 0.456, 0.406]

@@ -1,0 +1,213 @@
+"""The docs site: built offline by tools/build_docs.py, opened in headless Chromium.
+
+Chromium is driven over the DevTools protocol on a pipe (`--remote-debugging-pipe`), so the test needs no Python
+package beyond the standard library; the site is served on 127.0.0.1 and any request elsewhere fails the test.
+.ci/run installs Debian's `chromium`; elsewhere the browser tests are skipped unless DOCS_TEST_REQUIRE_BROWSER=1.
+"""
+import base64, functools, http.server, json, os, re, select, shutil, subprocess, sys, tempfile, threading, time
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT/'tools'))
+import build_docs, readme
+
+CHROMIUM = os.environ.get('CHROMIUM') or shutil.which('chromium') or shutil.which('chromium-browser')
+FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+         '--disable-component-update', '--disable-sync', '--disable-extensions', '--disable-dev-shm-usage',
+         '--hide-scrollbars', '--window-size=1280,900']
+
+needs_browser = pytest.mark.skipif(not CHROMIUM and os.environ.get('DOCS_TEST_REQUIRE_BROWSER')!='1',
+                                   reason='no chromium on PATH (apt-get install chromium)')
+
+class Chromium:
+    "Headless Chromium on a DevTools pipe: `goto` a page, `js` to evaluate, `screenshot` to save a PNG"
+    def __init__(self, exe=CHROMIUM, timeout=60):
+        assert exe, 'chromium not found: apt-get install chromium, or set CHROMIUM to the browser'
+        self.timeout, self.n, self.buf, self.requests = timeout, 0, b'', []
+        self.profile = tempfile.mkdtemp(prefix='chromium-')
+        cmd_r, self._cmd_w = os.pipe()  # Chromium reads commands on its fd 3 and writes replies on its fd 4
+        self._res_r, res_w = os.pipe()
+        def _fds(): os.dup2(cmd_r, 3); os.dup2(res_w, 4)
+        self.proc = subprocess.Popen([exe, *FLAGS, f'--user-data-dir={self.profile}', '--remote-debugging-pipe',
+                                      'about:blank'], close_fds=False, preexec_fn=_fds,  # pipe fds are CLOEXEC
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        os.close(cmd_r); os.close(res_w)
+        page = next(t for t in self.send('Target.getTargets')['targetInfos'] if t['type']=='page')
+        self.sid = self.send('Target.attachToTarget', targetId=page['targetId'], flatten=True)['sessionId']
+        for d in ('Page', 'Network', 'Runtime'): self.send(f'{d}.enable', sid=self.sid)
+
+    def _read(self):
+        "Next message from the browser (a reply or an event); events are handled as they come"
+        while b'\0' not in self.buf:
+            if not select.select([self._res_r], [], [], self.timeout)[0]: raise TimeoutError('chromium stopped answering')
+            chunk = os.read(self._res_r, 1<<20)
+            if not chunk: raise EOFError('chromium exited')
+            self.buf += chunk
+        msg, _, self.buf = self.buf.partition(b'\0')
+        msg = json.loads(msg)
+        if msg.get('method')=='Network.requestWillBeSent': self.requests.append(msg['params']['request']['url'])
+        return msg
+
+    def send(self, method, sid=None, **params):
+        "Send a DevTools command and wait for its reply"
+        self.n += 1
+        msg = dict(id=self.n, method=method, params=params, **({'sessionId': sid} if sid else {}))
+        os.write(self._cmd_w, json.dumps(msg).encode()+b'\0')
+        while (r := self._read()).get('id')!=self.n: pass
+        if 'error' in r: raise RuntimeError(f'{method}: {r["error"]}')
+        return r['result']
+
+    def goto(self, url):
+        "Open `url` and wait for its load event"
+        self.send('Page.navigate', sid=self.sid, url=url)
+        while self._read().get('method')!='Page.loadEventFired': pass
+
+    def js(self, expr):
+        "Value of the JavaScript expression `expr` in the page"
+        r = self.send('Runtime.evaluate', sid=self.sid, expression=expr, returnByValue=True, awaitPromise=True)
+        if 'exceptionDetails' in r: raise RuntimeError(f'{expr}: {r["exceptionDetails"]}')
+        return r['result'].get('value')
+
+    def screenshot(self, path, full=False):
+        "Save the page (the whole page when `full`) as a PNG at `path`"
+        data = self.send('Page.captureScreenshot', sid=self.sid, format='png', captureBeyondViewport=full)['data']
+        Path(path).write_bytes(base64.b64decode(data))
+
+    def close(self):
+        try: self.send('Browser.close')
+        except (EOFError, TimeoutError, RuntimeError, OSError): pass
+        try: self.proc.wait(10)
+        except subprocess.TimeoutExpired: self.proc.kill(); self.proc.wait()
+        os.close(self._cmd_w); os.close(self._res_r)
+        shutil.rmtree(self.profile, ignore_errors=True)
+
+    def __enter__(self): return self
+    def __exit__(self, *a): self.close()
+
+@contextmanager
+def serve(folder):
+    "Serve `folder` on 127.0.0.1 (a free port) in a thread; yield the base URL"
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *a): pass
+    srv = http.server.ThreadingHTTPServer(('127.0.0.1', 0), functools.partial(Quiet, directory=str(folder)))
+    t = threading.Thread(target=srv.serve_forever, daemon=True); t.start()
+    try: yield f'http://127.0.0.1:{srv.server_address[1]}'
+    finally: srv.shutdown(); srv.server_close()
+
+PAGE_INFO = """(() => ({
+  title: document.title,
+  h1: document.querySelector('main h1')?.textContent.replace('¶', '').trim(),
+  nav: [...document.querySelectorAll('nav.docs-sidebar a.page-link')].map(a => ({href: a.href, text: a.textContent.trim(),
+                                                                                 active: a.classList.contains('active')})),
+  imgs: [...document.images].map(i => ({src: i.src.slice(0, 80), ok: i.complete && i.naturalWidth > 0})),
+  headings: Object.fromEntries([...document.querySelectorAll('main h3[id], main h4[id]')].map(h => {
+    let sig = '', e = h.nextElementSibling;
+    while (e && !/^H[1-4]$/.test(e.tagName)) { if (e.tagName == 'PRE' || e.querySelector('pre')) sig += e.textContent; e = e.nextElementSibling; }
+    return [h.id, sig]; })),
+  text: document.body.innerText.length,
+}))()"""
+
+def _public_api():
+    "Public top-level functions and classes per docs page, from nbdev's symbol index (`_modidx.py`)"
+    from metallicity_cnn._modidx import d
+    res = {}
+    for mod,syms in d['syms'].items():
+        for sym,(link,_) in syms.items():
+            name = sym[len(mod)+1:]
+            if '.' in name or name.startswith('_'): continue  # methods, private helpers
+            page, anchor = link.split('#')
+            res.setdefault(page, {})[anchor] = name
+    return res
+
+def _check_site(out:Path, pages:list, shots:Path=None):
+    "Open every page of the site in `out` in Chromium; return per-page info; save screenshots into `shots`"
+    res = {}
+    with serve(out) as base, Chromium() as b:
+        b.goto(f'{base}/index.html')
+        nav = b.js(PAGE_INFO)['nav']
+        assert [n['text'] for n in nav]==[p['title'] for p in pages], 'sidebar lists the pages in notebook order'
+        if shots: b.screenshot(shots/'screenshot.png')
+        for n in nav:
+            b.goto(n['href'])
+            info = res[urlparse(n['href']).path.lstrip('/')] = b.js(PAGE_INFO)
+            assert info['title']==n['text'], f"{n['href']}: page title {info['title']!r}, sidebar says {n['text']!r}"
+            assert info['h1']==n['text'], f"{n['href']}: heading {info['h1']!r}"
+            assert [m['text'] for m in info['nav']]==[m['text'] for m in nav], f"{n['href']}: same sidebar everywhere"
+            assert [m['text'] for m in info['nav'] if m['active']]==[n['text']], f"{n['href']}: its own link is marked"
+            assert not [i for i in info['imgs'] if not i['ok']], f"{n['href']}: broken images {info['imgs']}"
+        if shots and len(nav)>1:
+            b.goto(nav[1]['href']); b.screenshot(shots/'screenshot-api.png')
+        outside = [u for u in b.requests if urlparse(u).hostname not in ('127.0.0.1', None) and not u.startswith('data:')]
+        assert not outside, f'the site loads resources from outside: {outside[:5]}'
+    return res
+
+@pytest.fixture(scope='module')
+def site():
+    "The project's site built into _docs/ as `nbdev_docs` would process it: `python tools/build_docs.py --no_exec`"
+    start = time.time()
+    pages = build_docs.build_docs(execute=False, quiet=True)
+    print(f'docs built in {time.time()-start:.0f} s')
+    return pages
+
+def test_build_writes_every_notebook(site):
+    "One page per notebook, index first, named as nbdev names them; nbdev's docs processing went through everywhere"
+    out = ROOT/'_docs'
+    nbs = sorted(p.name for p in (ROOT/'nbs').glob('*.ipynb') if not p.name.startswith(('_', '.', 'index.')))
+    assert [p['src'].name for p in site]==['index.ipynb']+nbs, 'index first, then the notebooks in file name order'
+    assert site[0]['page']=='index.html' and (out/'index.html').exists()
+    for p in site: assert (out/p['page']).stat().st_size > 1000, p['page']
+    bad = {p['src'].name: p['error'] for p in site if p['error']}
+    assert not bad, f'nbdev could not process these notebooks for the docs: {bad}'
+
+@needs_browser
+def test_site_in_browser(site):
+    "Every sidebar link opens its page with its title, the API signatures are shown, every image loads"
+    out = ROOT/'_docs'
+    info = _check_site(out, site, shots=out)
+    assert (out/'screenshot.png').stat().st_size > 10_000
+    failed = {p['page'] for p in site if p['error']}  # reported by test_build_writes_every_notebook
+    missing = [f'{page}: {name}' for page,syms in _public_api().items() if page in info and page not in failed
+               for anchor,name in syms.items()
+               if not re.search(rf'\b(def|class)\s+{re.escape(name)}\b', info[page]['headings'].get(anchor, ''))]
+    assert not missing, f'exported names without a show_doc heading and signature: {missing}'
+    assert any(i['headings'] for i in info.values()), 'no API signatures on any page'
+    n_imgs = sum(len(p['imgs']) for p in info.values())
+    assert n_imgs==sum(p['images'] for p in site), 'every figure of the notebooks is on its page'
+
+PNG = ('iVBORw0KGgoAAAANSUhEUgAAAAgAAAAICAIAAABLbSncAAAAF0lEQVR4nGP8z4AfMBGQH1UwqmBoKQAAVvIBEN2Rr2oAAAAASUVORK5CYII=')
+
+def _nb(cells): return dict(cells=cells, metadata=dict(kernelspec=dict(name='python3', display_name='python3',
+                                                                             language='python')), nbformat=4, nbformat_minor=5)
+def _md(src, i): return dict(cell_type='markdown', id=f'm{i}', metadata={}, source=src)
+def _code(src, i, outputs=()): return dict(cell_type='code', id=f'c{i}', metadata={}, execution_count=None,
+                                          source=src, outputs=list(outputs))
+
+@needs_browser
+def test_figures_in_browser(tmp_path):
+    "Stored figures, figures the examples draw, and images next to the notebook all show in the browser"
+    nbs = tmp_path/'nbs'; nbs.mkdir()
+    (nbs/'fig.png').write_bytes(base64.b64decode(PNG))
+    stored = dict(output_type='display_data', metadata={}, data={'image/png': PNG, 'text/plain': '<Figure>'})
+    (nbs/'index.ipynb').write_text(json.dumps(_nb([_md('# Figures\n\n> A page of pictures', 0),
+        _md('A picture beside the notebook: ![a square](fig.png)', 1),
+        _code('#| slow\nraise RuntimeError("slow cells are not run")', 2, [stored]),
+        _code('import matplotlib.pyplot as plt', 3),
+        _code("plt.plot([1, 2, 3]); plt.title('drawn while building');", 4)])))
+    (nbs/'01_more.ipynb').write_text(json.dumps(_nb([_md('# More\n\n> Second page', 0), _code('print(1+1)', 1)])))
+    pages = build_docs.build_docs(nbs=nbs, out=tmp_path/'site', quiet=True, force=True)
+    assert [(p['title'], p['page'], p['error']) for p in pages]==[('Figures', 'index.html', None), ('More', 'more.html', None)]
+    assert pages[0]['images']==3
+    info = _check_site(tmp_path/'site', pages)
+    assert [i['ok'] for i in info['index.html']['imgs']]==[True]*3
+    assert '2' in (tmp_path/'site'/'more.html').read_text()
+
+def test_readme_in_sync():
+    "README.md is generated from nbs/index.ipynb and its quick start is the two-line sh block .ci/run runs"
+    text = readme.readme_text(ROOT/'nbs'/'index.ipynb')
+    assert (ROOT/'README.md').read_text()==text, 'README.md is out of date: python tools/readme.py'
+    block = re.search(r'^```sh\n(.*?)^```', text, re.M | re.S)[1].splitlines()
+    assert len(block)==2 and 'metallicity-cnn demo' in block[0] and 'pytest' in block[1]

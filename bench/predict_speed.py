@@ -1,0 +1,118 @@
+"""Inference throughput of the library's `predict` against a bare float32 `model(x)`, measured in one run.
+
+  bare fp32     model(x) under torch.inference_mode on batches already in memory (float32, contiguous)
+  predict ...   metallicity_cnn.predict.predict on a packed store of the 400 real SDSS cutouts (reading, normalising,
+                writing the CSV rows included), in its variants: default (channels_last, float32), compile (torch.compile
+                with frozen weights), bf16 (bfloat16 autocast), bf16+compile; each without and with 8-fold TTA
+
+For each variant: the steady rate (images, i.e. network inputs, per second between the end of the first batch and the end
+of the last; a TTA galaxy is 8 images), the time of the first batch (which holds the compilation), the rate over the whole
+call (compile time counted), and the largest difference from the float32 predictions in dex. The bare rate is measured
+right before each variant, and each ratio is taken to that measurement. On a shared machine wall-clock rates swing with
+the load of other processes, so every rate is also measured in CPU seconds of this process (`time.process_time`, all
+threads): with `--threads 1` (the default) that is the compute the work costs whatever else runs, and the CPU-time ratios
+are the figures to quote. Peak resident memory of each variant (VmHWM, reset before each) is printed too. Target:
+predict / bare >= 2.5 with predictions within 0.005 dex of float32.
+
+    python bench/predict_speed.py                      # ResNet-34 at 128 px (bench/out/real-paper-s0 if trained, else random)
+    python bench/predict_speed.py --model RUN_DIR --n 320 --bs 64 --variants default compile
+"""
+import argparse, time, tempfile, statistics
+from pathlib import Path
+import numpy as np, pandas as pd, torch
+import metallicity_cnn.predict as P
+from metallicity_cnn.core import sample_dir
+from metallicity_cnn.data import read_table
+from metallicity_cnn.learner import build_model, save_model, load_model
+from metallicity_cnn.packed import pack_images
+
+VARIANTS = {'default': {}, 'compile': dict(compile=True), 'bf16': dict(bf16=True), 'bf16+compile': dict(bf16=True, compile=True)}
+
+
+def reset_peak():
+    try: Path('/proc/self/clear_refs').write_text('5'); return True
+    except OSError: return False
+
+def peak_mb():
+    for line in Path('/proc/self/status').read_text().splitlines():
+        if line.startswith('VmHWM:'): return int(line.split()[1]) / 1024
+    return float('nan')
+
+
+def now(): return np.array([time.perf_counter(), time.process_time()])
+
+
+def bare_rate(model, x, reps=2):
+    "(wall, CPU) images/s of float32 `model(x)` (best of `reps` after a warm-up)"
+    with torch.inference_mode():
+        model(x); ts = []
+        for _ in range(reps): t = now(); model(x); ts.append(now() - t)
+    return len(x) / np.min(ts, 0)
+
+
+def timed_predict(run, store, cat, bs, tta, **kw):
+    "Run `predict`, recording the (wall, CPU) time at the end of each batch; return (predictions, batch end times, start time)"
+    ends, orig = [], P.predict_batch
+    def timed(*a, **k):
+        r = orig(*a, **k); ends.append(now()); return r
+    P.predict_batch = timed
+    try:
+        t0 = now()
+        res = P.predict(run, store, cat, bs=bs, tta=tta, progress=False, **kw)
+    finally: P.predict_batch = orig
+    return res, ends, t0
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument('--model', default='bench/out/real-paper-s0', help='run directory (a random ResNet-34 at 128 px if missing)')
+    p.add_argument('--n', type=int, default=320, help='galaxies per call without TTA (TTA calls use n/8, at least 4 batches)')
+    p.add_argument('--bs', type=int, default=64)
+    p.add_argument('--variants', nargs='+', default=list(VARIANTS), choices=list(VARIANTS))
+    p.add_argument('--threads', type=int, default=1, help='torch threads (1: CPU time measures the compute alone)')
+    a = p.parse_args()
+    torch.set_num_threads(a.threads)
+    tmp = Path(tempfile.mkdtemp())
+    run = Path(a.model)
+    if not (run/'model.pt').exists():
+        run = tmp/'run'
+        meta = dict(arch='resnet34', targets=['oh_p50'], size=128, stats=([0.1]*3, [0.2]*3), y_range=([7.8], [9.4]), ps=[0.25, 0.5], gaussian=False)
+        torch.manual_seed(0); save_model(build_model('resnet34', 1, meta['y_range']), meta, run)
+        print(f"{a.model} has no model: using a random ResNet-34 at 128 px (accuracy figures then mean little)")
+    model, meta = load_model(run)
+    sample = sample_dir()
+    store = pack_images(read_table(sample/'catalog.csv'), sample/'images', tmp/'store', size=128, progress=False)
+    ids = pd.Series(np.resize(store.ids.to_numpy(), a.n))
+    x = P.normalize(torch.from_numpy(store.load(store.rows(ids[:a.bs]), meta['size'])), meta['stats'])
+    print(f"{meta['arch']} at {meta['size']} px, batch {a.bs}, {torch.get_num_threads()} threads, torch {torch.__version__}, "
+          f"bf16 native: {P.bf16_native('cpu')}", flush=True)
+    rows = []
+    for tta in (False, True):
+        n = a.n if not tta else max(a.n // 8, 4 * (a.bs // 8))
+        bs = a.bs if not tta else a.bs // 8
+        cat = pd.DataFrame({'objID': store.ids[:n]}) if n <= len(store) else pd.DataFrame({'objID': np.resize(store.ids.to_numpy(), n)}).drop_duplicates()
+        ref = None
+        for v in ['fp32'] + a.variants:
+            kw = dict(fast=False) if v == 'fp32' else VARIANTS[v]
+            bare = bare_rate(model, x)
+            reset_peak()
+            res, ends, t0 = timed_predict(run, store, cat, bs, tta, **kw)
+            views = 8 if tta else 1
+            steady = (len(ends) - 1) * bs * views / (ends[-1] - ends[0])
+            total = len(cat) * views / (ends[-1] - t0)
+            if ref is None: ref = res.oh_p50_pred.to_numpy()
+            dmax = np.abs(res.oh_p50_pred.to_numpy() - ref).max()
+            rows.append(dict(variant=v, tta=tta, galaxies=len(cat), bare_wall=bare[0], bare_cpu=bare[1], steady_wall=steady[0],
+                             steady_cpu=steady[1], ratio_cpu=steady[1] / bare[1], ratio_wall=steady[0] / bare[0],
+                             first_batch_s=(ends[0] - t0)[0], whole_cpu=total[1], ratio_whole_cpu=total[1] / bare[1],
+                             max_diff_dex=dmax, peak_mb=peak_mb()))
+            r = rows[-1]
+            print(f"tta={str(tta):5s} {v:13s} bare {bare[1]:5.1f} img/CPU-s | predict steady {steady[1]:5.1f} img/CPU-s = "
+                  f"{r['ratio_cpu']:.2f}x ({r['ratio_wall']:.2f}x in wall time) | first batch {r['first_batch_s']:5.1f} s wall | "
+                  f"whole call incl. compile {total[1]:5.1f} img/CPU-s = {r['ratio_whole_cpu']:.2f}x | max |diff| {dmax:.4f} dex | "
+                  f"peak RSS {r['peak_mb']:.0f} MB", flush=True)
+    print()
+    print(pd.DataFrame(rows).round(3).to_string(index=False))
+
+
+if __name__ == '__main__': main()

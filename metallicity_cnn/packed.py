@@ -55,8 +55,8 @@ def pack_images(catalog, # catalogue file (CSV, FITS, ECSV) or DataFrame, with a
                 chunk:int=1024, # images decoded per chunk
                 n_workers:int=0, # decoding processes (0: in this process)
                 progress:bool=True, # show a progress bar
-               ) -> PackedStore:
-    "Decode the images of `catalog` once into a packed store at `out` (`images.u8`, `catalog.csv`, `pack.json`)"
+               ):
+    "Decode the images of `catalog` once into a packed store at `out` (`images.u8`, `catalog.csv`, `pack.json`) and return it as a `PackedStore`"
     out, images = Path(out), Path(images)
     if is_packed(out): raise FileExistsError(f"{out} already holds a packed store; delete it or choose another --out")
     if not images.is_dir(): raise FileNotFoundError(f"image directory {images} does not exist")

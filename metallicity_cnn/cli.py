@@ -22,6 +22,8 @@ COMMANDS = {
     'train': ('metallicity_cnn.train:train_cli', 'train a CNN on a catalogue of galaxies and their images'),
     'predict': ('metallicity_cnn.predict:predict_cli', 'predict metallicity (and other targets) for new images'),
     'evaluate': ('metallicity_cnn.evaluate:evaluate_cli', 'metrics and figures of a trained model on a labelled catalogue'),
+    'baselines': ('metallicity_cnn.analyses:baselines_cli', 'mean, random forest and r-band CNN baselines on the test galaxies of a run'),
+    'resolution': ('metallicity_cnn.analyses:resolution_cli', 'train and test at image sizes 128 ... 1 px (the resolution study)'),
 }
 
 # %% ../nbs/08_cli.ipynb #08af9f76

@@ -51,7 +51,7 @@ def test_evaluate(run_dir, sample, small_catalog, tmp_path):
 
 def test_help_lists_every_option():
     r = cli('--help')
-    for c in ('train', 'predict', 'evaluate', 'simulate', 'demo', 'download-images', 'download-catalog'): assert c in r.stdout
+    for c in ('train', 'predict', 'evaluate', 'simulate', 'demo', 'download-images', 'download-catalog', 'baselines', 'resolution'): assert c in r.stdout
     h = cli('train', '--help').stdout
     for o in ('--catalog', '--images', '--out', '--target', '--recipe', '--arch', '--size', '--bs', '--epochs', '--lr',
               '--pretrained', '--seed'): assert o in h

@@ -1,0 +1,205 @@
+"""Tests of the evaluation report and the analyses: every figure is written (PNG and PDF), has its panels and labels, and
+draws the numbers of metrics.json; the baselines and the resolution study on tiny subsets; the Tremonti MZR at known
+points; coverage on synthetic Gaussian residuals."""
+import io, contextlib
+import numpy as np, pandas as pd, pytest
+from PIL import Image
+from scipy.stats import norm
+from metallicity_cnn.core import load_json, rmse
+from metallicity_cnn.simulate import simulate_survey, tremonti_mzr
+from metallicity_cnn.evaluate import (coverage, calibration, report_figures, mzr_stats, GALLERY_ROWS, FIGURE_FORMATS, _arr)
+from metallicity_cnn.analyses import plot_resolution, plot_baselines, METHODS
+from metallicity_cnn.cli import run_command
+
+FIGS = ('gallery', 'truth_vs_pred', 'uncertainty')
+
+def mc(*args):
+    "Run `metallicity-cnn ARGS` in this process (the dispatcher of the console script); return its stdout"
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out): rc = run_command([str(a) for a in args])
+    assert rc == 0, (args, out.getvalue())
+    return out.getvalue()
+
+@pytest.fixture(scope='module')
+def survey(tmp_path_factory):
+    out = tmp_path_factory.mktemp('sim')/'survey'
+    simulate_survey(150, out, seed=1, size=32, progress=False)
+    return out
+
+@pytest.fixture(scope='module')
+def mass_run(survey, tmp_path_factory):
+    "Metallicity and stellar mass with the uncertainty head (tiny recipe), trained through the command line"
+    out = tmp_path_factory.mktemp('runs')/'mass'
+    mc('train', '--catalog', survey/'catalog.csv', '--images', survey/'images', '--out', out, '--recipe', 'tiny',
+        '--target', 'oh_p50', 'lgm_tot_p50', '--gaussian')
+    return out
+
+@pytest.fixture(scope='module')
+def mass_report(mass_run, survey, tmp_path_factory):
+    out = tmp_path_factory.mktemp('rep')/'mass'
+    return out, mc('evaluate', '--model', mass_run, '--catalog', survey/'catalog.csv', '--images', survey/'images', '--out', out, '--split', 'test')
+
+@pytest.fixture(scope='module')
+def real_report(run_dir, sample, small_catalog, tmp_path_factory):
+    out = tmp_path_factory.mktemp('rep')/'real'
+    mc('evaluate', '--model', run_dir, '--catalog', small_catalog, '--images', sample/'images', '--out', out, '--split', 'test')
+    return out
+
+def _load(report):
+    return pd.read_csv(report/'predictions.csv', dtype={'objID': str}), load_json(report/'metrics.json')
+
+def _png(fig):
+    b = io.BytesIO(); fig.savefig(b, format='png', dpi=150); return b.getvalue()
+
+def test_report_files(real_report, mass_report):
+    for rep, targets in ((real_report, ['oh_p50']), (mass_report[0], ['oh_p50', 'lgm_tot_p50'])):
+        names = [f'{f}_{t}' for t in targets for f in FIGS] + (['mzr'] if len(targets) > 1 else [])
+        assert sorted(p.name for p in rep.iterdir()) == sorted(['metrics.json', 'predictions.csv'] + [f'{n}.{e}' for n in names for e in FIGURE_FORMATS])
+        assert sorted(load_json(rep/'metrics.json')['figures']) == sorted(names)
+        for n in names:
+            with Image.open(rep/f'{n}.png') as im: assert im.format == 'PNG' and min(im.size) > 300
+            assert (rep/f'{n}.pdf').read_bytes()[:5] == b'%PDF-' and (rep/f'{n}.pdf').stat().st_size > 5000
+        assert not [p for p in rep.iterdir() if p.name.startswith('.')]  # no temporary file left behind
+
+def test_written_figures_are_the_numbers_of_metrics_json(real_report, mass_report, sample, survey):
+    "Redrawing every figure from metrics.json and predictions.csv alone gives the written PNG byte for byte"
+    for rep, images in ((real_report, sample/'images'), (mass_report[0], survey/'images')):
+        m, st = _load(rep)
+        targets = list(st['metrics'])
+        figs = report_figures(m, st, images, targets, st['gaussian'])
+        assert sorted(figs) == sorted(st['figures'])
+        for name, fig in figs.items(): assert _png(fig) == (rep/f'{name}.png').read_bytes(), name
+
+def test_truth_vs_pred_panels(real_report, sample):
+    m, st = _load(real_report)
+    fig = report_figures(m, st, sample/'images', ['oh_p50'])['truth_vs_pred_oh_p50']
+    top, main, cbar = fig.axes
+    assert (top.get_ylabel(), main.get_xlabel(), main.get_ylabel(), cbar.get_ylabel()) == \
+           ('scatter [dex]', 'true 12 + log(O/H)', 'predicted 12 + log(O/H)', 'galaxies')
+    b, g = st['binned']['oh_p50'], st['metrics']['oh_p50']
+    np.testing.assert_array_equal(np.ma.filled(top.collections[0].get_offsets()[:, 1], np.nan), _arr(b['rmse']))
+    np.testing.assert_array_equal(np.ma.filled(top.collections[1].get_offsets()[:, 1], np.nan), _arr(b['nmad']))
+    sizes = top.collections[0].get_sizes()
+    assert np.allclose(sizes / sizes.max(), np.array(b['n']) / max(b['n']))  # marker area proportional to the count
+    assert [l.get_ydata()[0] for l in top.lines] == [g['rmse'], g['nmad']]
+    assert {f"RMSE = {g['rmse']:.3f}", f"NMAD = {g['nmad']:.3f}"} <= {t.get_text() for t in top.get_legend().get_texts()}
+    labels = [l.get_label() for l in main.lines]
+    assert labels[:4] == ['one-to-one', 'binned median', '± binned RMSE', '± binned NMAD']
+    np.testing.assert_array_equal(main.lines[1].get_ydata(), _arr(b['median_pred']))
+    np.testing.assert_array_equal(main.lines[2].get_ydata(), _arr(b['median_pred']) + _arr(b['rmse']))
+    # the binned numbers are those of the predictions
+    assert sum(b['n']) == len(m) == st['metrics']['oh_p50']['n'] == 24
+    assert g['rmse'] == pytest.approx(rmse(m.oh_p50_pred, m.oh_p50), abs=1e-12)
+
+def test_gallery_panels(real_report, sample):
+    m, st = _load(real_report)
+    fig = report_figures(m, st, sample/'images', ['oh_p50'])['gallery_oh_p50']
+    assert len(fig.axes) == 25
+    assert [a.get_ylabel() for a in fig.axes[::5]] == list(GALLERY_ROWS.values())
+    gal = st['gallery']['oh_p50']
+    assert [a.get_title() for a in fig.axes] == [f"pred {g['pred']:.2f}\ntrue {g['true']:.2f}" for row in gal.values() for g in row]
+    srt = m.sort_values('oh_p50_pred', kind='stable')
+    assert [g['id'] for g in gal['lowest_pred']] == srt.objID[:5].tolist()
+    d = (m.oh_p50_pred - m.oh_p50).to_numpy()
+    assert [g['pred'] - g['true'] for g in gal['most_positive_delta']] == pytest.approx(np.sort(d)[::-1][:5])
+    with Image.open(sample/'images'/f"{gal['random'][0]['id']}.jpg") as im:
+        assert np.array_equal(fig.axes[20].images[0].get_array(), np.asarray(im.convert('RGB')))
+
+def test_uncertainty_panels(real_report, mass_report, sample, survey):
+    m, st = _load(real_report)
+    fig = report_figures(m, st, sample/'images', ['oh_p50'])['uncertainty_oh_p50']
+    assert len(fig.axes) == 2 and [a.get_xlabel() for a in fig.axes] == ['TTA spread [dex]']*2
+    u = st['uncertainty']['oh_p50']
+    assert 'coverage68' not in u and u['spread_median'] == pytest.approx(m.oh_p50_std.median())
+    m, st = _load(mass_report[0])
+    figs = report_figures(m, st, survey/'images', ['oh_p50', 'lgm_tot_p50'], True)
+    for t in ('oh_p50', 'lgm_tot_p50'):
+        ax = figs[f'uncertainty_{t}'].axes
+        assert len(ax) == 3 and ax[2].get_title() == 'calibration'
+        assert (ax[2].get_xlabel(), ax[2].get_ylabel()) == ('nominal probability of the interval', 'fraction of truths inside')
+        u = st['uncertainty'][t]
+        assert list(ax[2].lines[1].get_ydata()) == u['calibration']['observed']
+        assert u['coverage68'] == coverage(m[f'{t}_pred'], m[t], m[f'{t}_std'])  # the head's total error bar
+        assert f"68% coverage {u['coverage68']:.2f}" in ax[2].lines[1].get_label()
+    assert '68% coverage of the uncertainty head' in mass_report[1]
+
+def test_mzr_report(mass_report, survey):
+    m, st = _load(mass_report[0])
+    z = st['mzr']
+    assert z['n'] == len(m) == 30
+    assert z['oh_from_pred_mass']['rmse'] == pytest.approx(rmse(tremonti_mzr(m.lgm_tot_p50_pred), m.oh_p50))
+    assert z['oh_from_true_mass']['rmse'] == pytest.approx(rmse(tremonti_mzr(m.lgm_tot_p50), m.oh_p50))
+    assert z['mass']['rmse'] == st['metrics']['lgm_tot_p50']['rmse']
+    s = z['scatter_ratio']
+    assert s['ratio'] == pytest.approx(s['nmad_pred'] / s['nmad_true']) and s['ratio_err'] > 0
+    assert f"MZR scatter ratio NMAD(CNN)/NMAD(true) {s['ratio']:.3f}" in mass_report[1]
+    ax = report_figures(m, st, survey/'images', ['oh_p50', 'lgm_tot_p50'], True)['mzr'].axes
+    assert len(ax) == 3
+    assert [a.get_xlabel() for a in ax] == ['true log $M_*$ [$M_\\odot$]', 'true 12 + log(O/H)', 'true log $M_*$ [$M_\\odot$]']
+    assert ax[2].get_title() == f"NMAD(CNN)/NMAD(true) = {s['ratio']:.2f} ± {s['ratio_err']:.2f}"
+    np.testing.assert_array_equal(ax[1].collections[0].get_offsets()[:, 1], tremonti_mzr(m.lgm_tot_p50_pred))
+
+def test_tremonti_mzr_at_known_points():
+    "Tremonti et al. (2004) eq. 3: 12 + log(O/H) = -1.492 + 1.847 x - 0.08026 x^2, x = log M*/Msun, worked by hand"
+    x = np.array([8.5, 9.0, 10.0, 11.0])
+    assert tremonti_mzr(x) == pytest.approx([8.408715, 8.62994, 8.952, 9.11354], abs=1e-9)
+    peak = 1.847 / (2*0.08026)  # the relation flattens at its maximum near 10^11.5 Msun
+    assert tremonti_mzr(peak) == pytest.approx(-1.492 + 1.847**2/(4*0.08026)) and tremonti_mzr(peak) > tremonti_mzr(peak + 0.1)
+    # the MZR of the predicted mass is what mzr_stats compares with the truth
+    d = pd.DataFrame({'lgm_tot_p50': [9., 10., 11.], 'lgm_tot_p50_pred': [9., 10., 11.], 'oh_p50': [8.62994, 8.952, 9.11354]})
+    assert mzr_stats(d, n_boot=0)['oh_from_pred_mass']['rmse'] == pytest.approx(0, abs=1e-9)
+
+def test_coverage_on_synthetic_gaussian_residuals():
+    rng = np.random.default_rng(0)
+    sig = rng.uniform(0.03, 0.3, 50000)
+    true = rng.normal(8.9, 0.2, sig.size); pred = true + rng.normal(0, sig)
+    assert coverage(pred, true, sig) == pytest.approx(0.6827, abs=0.006)
+    assert coverage(pred, true, sig, 0.9545) == pytest.approx(0.9545, abs=0.004)
+    assert coverage(pred, true, sig/2) == pytest.approx(2*norm.cdf(0.5) - 1, abs=0.006)  # error bars too small
+    cal = calibration(pred, true, sig)
+    assert cal['observed'] == pytest.approx(cal['levels'], abs=0.01)
+    assert all(o > l for o, l in zip(calibration(pred, true, 1.5*sig)['observed'], cal['levels']))  # too large: above the diagonal
+
+def test_baselines_real_subset(run_dir, sample, small_catalog, tmp_path):
+    "Image colours (the real sample has no magnitudes) and an r-band CNN, on the run's own test galaxies"
+    out = tmp_path/'bl'
+    mc('baselines', '--model', run_dir, '--catalog', small_catalog, '--images', sample/'images', '--out', out)
+    b = load_json(out/'baselines.json')
+    assert b['features'] == 'image colours' and list(b['methods']) == list(METHODS) and (b['n_train'], b['n_test']) == (72, 24)
+    p = pd.read_csv(out/'baseline_predictions.csv', dtype={'objID': str})
+    sp = pd.read_csv(run_dir/'split.csv', dtype={'objID': str})
+    assert sorted(p.objID) == sorted(sp.objID[sp.split == 'test'])
+    assert pd.read_csv(out/'rband_run'/'split.csv', dtype={'objID': str}).equals(sp)
+    for k in METHODS: assert b['metrics']['oh_p50'][k]['rmse'] == pytest.approx(rmse(p[f'oh_p50_{k}'], p.oh_p50), abs=1e-12)
+    assert b['metrics']['oh_p50']['cnn_gri']['rmse'] == pytest.approx(load_json(run_dir/'metrics.json')['test']['oh_p50']['rmse'], abs=1e-4)
+    assert (p.oh_p50_mean == p.oh_p50_mean[0]).all()
+    ax = plot_baselines(b).axes
+    assert len(ax) == 1 and ax[0].get_xlabel() == 'scatter of 12 + log(O/H) [dex]'
+    assert [t.get_text() for t in ax[0].get_yticklabels()] == ['mean predictor', 'random forest (image colours)', 'CNN, r band only', 'CNN, gri']
+    assert [r.get_width() for r in ax[0].patches] == [b['metrics']['oh_p50'][k][s] for s in ('rmse', 'nmad') for k in METHODS]
+    assert _png(plot_baselines(b)) == (out/'baselines.png').read_bytes() and (out/'baselines.pdf').stat().st_size > 5000
+
+def test_baselines_magnitudes(mass_run, survey, tmp_path):
+    mc('baselines', '--model', mass_run, '--catalog', survey/'catalog.csv', '--images', survey/'images', '--out', tmp_path, '--no-rband')
+    b = load_json(tmp_path/'baselines.json')
+    assert b['features'] == 'magnitudes' and b['feature_names'][-4:] == ['u-g', 'g-r', 'r-i', 'i-z']
+    assert list(b['methods']) == ['mean', 'random_forest', 'cnn_gri'] and list(b['metrics']) == ['oh_p50', 'lgm_tot_p50']
+    assert b['noise_floor'] == 0.1 and len(plot_baselines(b).axes) == 2
+    assert not (tmp_path/'rband_run').exists()
+
+def test_resolution_study(survey, tmp_path):
+    mc('resolution', '--catalog', survey/'catalog.csv', '--images', survey/'images', '--out', tmp_path,
+            '--sizes', 4, 1, '--recipe', 'tiny')
+    r = load_json(tmp_path/'resolution.json')
+    assert [s['size'] for s in r['sizes']] == [4, 1] and r['recipe']['name'] == 'tiny'
+    assert [load_json(tmp_path/f'size{s:03d}'/'model.json')['size'] for s in (4, 1)] == [4, 1]
+    for s in r['sizes']:
+        m = load_json(tmp_path/f"size{s['size']:03d}"/'metrics.json')['test']['oh_p50']
+        assert s['rmse'] == m['rmse'] and s['nmad'] == m['nmad'] and s['n'] == 30
+    assert pd.read_csv(tmp_path/'size004'/'split.csv').equals(pd.read_csv(tmp_path/'size001'/'split.csv'))
+    ax = plot_resolution(r).axes
+    assert len(ax) == 1 and (ax[0].get_xlabel(), ax[0].get_ylabel()) == ('image size [pixels]', 'scatter of 12 + log(O/H) [dex]')
+    assert list(ax[0].lines[0].get_ydata()) == [s['rmse'] for s in r['sizes']]
+    assert [a.xy[1] for a in ax[0].texts] == [r['mean_predictor']['rmse'], r['mean_predictor']['nmad']]  # the arrows
+    assert r['paper']['rmse'] == [0.085, 0.089, 0.093, 0.105, 0.113, 0.129, 0.159, 0.161]
+    assert _png(plot_resolution(r)) == (tmp_path/'resolution.png').read_bytes()

@@ -22,16 +22,17 @@ __all__ = ['RECIPES', 'SCHEDULES', 'OutputRange', 'target_range', 'rmse_loss', '
 
 # %% ../nbs/04_learner.ipynb #d7945be8
 class OutputRange(Module):
-    "Sigmoid-scale the first `k` outputs into `[lo, hi]`; with `gaussian`, pass `k` clamped log-variances after them"
+    "Sigmoid-scale the first `k` outputs into `[lo, hi]`; with `gaussian`, `k` clamped log-variances after them, plus `logvar_shift`"
     def __init__(self, lo, hi, gaussian:bool=False):
         self.register_buffer('lo', torch.as_tensor(lo, dtype=torch.float32).reshape(-1))
         self.register_buffer('hi', torch.as_tensor(hi, dtype=torch.float32).reshape(-1))
         self.k, self.gaussian = len(self.lo), gaussian
+        if gaussian: self.register_buffer('logvar_shift', torch.zeros(self.k)) # set by calibration after training
 
     def forward(self, x):
         x = x.float()
         mu = torch.sigmoid(x[:, :self.k]) * (self.hi - self.lo) + self.lo
-        return torch.cat([mu, x[:, self.k:].clamp(-14, 6)], 1) if self.gaussian else mu
+        return torch.cat([mu, x[:, self.k:].clamp(-14, 6) + self.logvar_shift], 1) if self.gaussian else mu
 
 # %% ../nbs/04_learner.ipynb #8baf6944
 def target_range(y, # training targets, shape (n, k)
@@ -50,10 +51,10 @@ def rmse_loss(pred, targ):
     return torch.sqrt(F.mse_loss(pred[:, :k].float(), targ.float(), reduction='none').mean(0) + 1e-12).mean()
 
 def gaussian_nll(pred, targ):
-    "Gaussian negative log-likelihood of `targ` (n, k) under means `pred[:, :k]` and log-variances `pred[:, k:]`"
+    "`rmse_loss` of the means plus the Gaussian negative log-likelihood of `targ` (n, k) under log-variances `pred[:, k:]` about the means held fixed"
     k = targ.shape[1]
     mu, logvar = pred[:, :k].float(), pred[:, k:2*k].float()
-    return (0.5 * (logvar + (targ.float() - mu)**2 / logvar.exp())).mean()
+    return rmse_loss(pred, targ) + (0.5 * (logvar + (targ.float() - mu.detach())**2 / logvar.exp())).mean()
 
 # %% ../nbs/04_learner.ipynb #e26f9011
 def target_metrics(targets) -> list:
@@ -166,7 +167,7 @@ RECIPES = {
                     cycle_len=1, cycle_mult=2),
     'default': dict(arch='resnet18', size=32, bs=16, lr=2e-3, wd=1e-2, schedule='one_cycle', freeze_epochs=0, epochs=60,
                     cycle_len=1, cycle_mult=2),
-    'demo':    dict(arch='resnet18', size=32, bs=32, lr=3e-3, wd=1e-2, schedule='one_cycle', freeze_epochs=0, epochs=15,
+    'demo':    dict(arch='resnet18', size=32, bs=32, lr=3e-3, wd=1e-2, schedule='one_cycle', freeze_epochs=0, epochs=40,
                     cycle_len=1, cycle_mult=2),
     'tiny':    dict(arch='resnet18', size=32, bs=16, lr=3e-3, wd=1e-2, schedule='one_cycle', freeze_epochs=0, epochs=1,
                     cycle_len=1, cycle_mult=2),

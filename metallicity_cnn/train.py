@@ -8,6 +8,7 @@ from .core import *
 import time, os, contextlib
 from pathlib import Path
 import numpy as np, pandas as pd, torch
+from scipy.stats import norm
 from fastai.vision.all import set_seed
 from fastcore.script import call_parse, Param
 from .data import *
@@ -16,7 +17,8 @@ from .packed import open_images
 from .predict import predict
 
 # %% auto #0
-__all__ = ['is_main_process', 'world_size', 'split_metrics', 'distributed_setup', 'distributed', 'train_run', 'train_cli']
+__all__ = ['is_main_process', 'world_size', 'split_metrics', 'sigma_scale', 'calibrate_sigma', 'distributed_setup', 'distributed',
+           'train_run', 'train_cli']
 
 # %% ../nbs/06_train.ipynb #da2d846a
 def is_main_process() -> bool:
@@ -41,6 +43,35 @@ def split_metrics(preds:pd.DataFrame, # output of `predict`
     for i, t in enumerate(targets):
         res[t] = summarize(m[f'{t}_pred'], m[t], n_boot=n_boot)
         if baseline is not None: res[t]['rmse_mean_predictor'] = rmse(np.full(len(m), baseline[i]), m[t])
+    return res
+
+# %% ../nbs/06_train.ipynb #f38ae7d5
+def sigma_scale(pred, true, spread, sigma, # one target: predictions, truths, TTA spreads and head σ
+                level:float=0.6827, # probability the interval `pred ± hypot(spread, s σ)` is to hold
+               ) -> float:
+    "Factor `s` on `sigma` such that `pred ± z hypot(spread, s σ)` (z for the central `level` of a Gaussian) holds a fraction `level` of `true`"
+    r = np.abs(np.asarray(pred, float) - np.asarray(true, float)) / norm.ppf(0.5 + level/2)
+    spread, sigma = np.asarray(spread, float), np.asarray(sigma, float)
+    lo, hi = np.log(1e-3), np.log(1e3)
+    for _ in range(60): # bisection: the coverage grows with s
+        mid = (lo + hi) / 2
+        if np.mean(r <= np.hypot(spread, np.exp(mid) * sigma)) < level: lo = mid
+        else: hi = mid
+    return float(np.exp(hi))
+
+def calibrate_sigma(preds:pd.DataFrame, # output of `predict` for a model with an uncertainty head
+                    truth:pd.DataFrame, # catalogue rows with the true targets (the validation galaxies)
+                    targets, # target columns
+                    id_col:str=DEFAULT_ID,
+                    level:float=0.6827, # coverage to reach
+                   ) -> list:
+    "Per-target `sigma_scale` of the predictions `preds` of the galaxies `truth`"
+    m = truth[[id_col] + list(targets)].merge(preds, on=id_col)
+    res = []
+    for t in targets:
+        sig, std = m[f'{t}_sigma'].to_numpy(float), m[f'{t}_std'].to_numpy(float)
+        spread = np.sqrt(np.maximum(std**2 - sig**2, 0))
+        res.append(sigma_scale(m[f'{t}_pred'], m[t], spread, sig, level))
     return res
 
 # %% ../nbs/06_train.ipynb #d009065a
@@ -85,6 +116,14 @@ def _weights_note(arch, pretrained, weights):
     return f"no pretrained weights for {arch} in the torch cache ({torch.hub.get_dir()}/checkpoints): training from random initialisation"
 
 # %% ../nbs/06_train.ipynb #fb7c0488
+def _calibrate(model, meta, run, valid, images, id_col, tta, progress):
+    "Scale the uncertainty head's σ so that its error bars cover 68% of the validation galaxies; save the model; the scales"
+    s = calibrate_sigma(predict(run, images, valid, tta=tta, id_col=id_col, progress=progress), valid, meta['targets'], id_col)
+    head = model[1][-1]
+    head.logvar_shift.copy_(torch.as_tensor(2*np.log(s), dtype=torch.float32))
+    save_model(model, dict(meta, sigma_scale=s), run)
+    return s
+
 def _evaluate_splits(run, df, split, images, targets, id_col, tta, progress):
     base = df.loc[split == 'train', targets].mean().to_numpy()
     res = {}
@@ -135,6 +174,7 @@ def train_run(catalog, # catalogue file (CSV, FITS, ECSV) or DataFrame
     if not main: return {}
     save_model(learn.model, meta, out)
     with atomic_write(out/'split.csv') as f: pd.DataFrame({id_col: df[id_col], 'split': split}).to_csv(f, index=False)
+    if gaussian: meta['sigma_scale'] = _calibrate(learn.model, meta, out, df[split == 'valid'], src, id_col, tta, progress)
     metrics = _evaluate_splits(out, df, split, src, targets, id_col, tta, progress)
     save_json(metrics, out/'metrics.json')
     save_model(learn.model, dict(meta, metrics=metrics, seconds=round(time.time() - t0, 1)), out)

@@ -7,14 +7,13 @@ from __future__ import annotations
 from .core import *
 import time
 from pathlib import Path
-import numpy as np, pandas as pd
 from fastcore.script import call_parse
 from .simulate import simulate_survey
 from .train import train_run
 from .evaluate import evaluate_run
 
 # %% auto #0
-__all__ = ['plot_truth_vs_pred', 'save_figure', 'demo', 'summary', 'demo_cli']
+__all__ = ['demo', 'summary', 'demo_cli']
 
 # %% ../nbs/10_demo.ipynb #386b0c3a
 def _survey(out, n, seed, progress):
@@ -26,29 +25,6 @@ def _survey(out, n, seed, progress):
     simulate_survey(n, out, seed=seed, overwrite=True, progress=progress)
     return load_json(sj)
 
-# %% ../nbs/10_demo.ipynb #ba00670f
-def plot_truth_vs_pred(true, pred, # true and predicted metallicities
-                       floor:float|None=None, # noise floor to quote in the title
-                      ):
-    "Figure: predicted against true metallicity, with the one-to-one line and RMSE/NMAD in the legend"
-    import matplotlib.pyplot as plt
-    true, pred = np.asarray(true), np.asarray(pred)
-    fig, ax = plt.subplots(figsize=(4.6, 4.2))
-    lim = [min(true.min(), pred.min()) - 0.05, max(true.max(), pred.max()) + 0.05]
-    ax.hexbin(true, pred, gridsize=30, extent=lim*2, mincnt=1, cmap='Blues')
-    ax.plot(lim, lim, 'k--', lw=1, label='one-to-one')
-    ax.plot([], [], ' ', label=f'RMSE {rmse(pred, true):.3f}, NMAD {nmad(pred, true):.3f} dex')
-    ax.set(xlim=lim, ylim=lim, xlabel='true 12 + log(O/H)', ylabel='predicted 12 + log(O/H)',
-           title=f'test galaxies (n={len(true)})' + (f', floor {floor:.3f} dex' if floor else ''))
-    ax.legend(loc='upper left', fontsize=8); fig.tight_layout()
-    return fig
-
-# %% ../nbs/10_demo.ipynb #d822c2d4
-def save_figure(fig, path:str|Path):
-    "Save `fig` atomically to `path` (format from the suffix)"
-    path = Path(path)
-    with atomic_write(path, 'wb') as f: fig.savefig(f, format=path.suffix[1:], dpi=150)
-
 # %% ../nbs/10_demo.ipynb #90803b6b
 def demo(out:str|Path='demo-run', # directory for the survey, the model and the report
          n:int=3000, # galaxies to simulate
@@ -57,7 +33,7 @@ def demo(out:str|Path='demo-run', # directory for the survey, the model and the 
          progress:bool=True, # progress bars
          **overrides, # recipe settings (epochs, size, ...)
         ) -> dict:
-    "Simulate `n` galaxies, train `recipe`, evaluate on the test split; write `out/metrics.json` and a figure"
+    "Simulate `n` galaxies, train `recipe`, evaluate on the test split; write `out/metrics.json` and the report's figures"
     if n < 50: raise ValueError(f"n={n} is too small for a train/valid/test split; use at least 50 galaxies")
     t0, out = time.time(), Path(out)
     s = _survey(out/'survey', n, seed, progress)
@@ -68,11 +44,8 @@ def demo(out:str|Path='demo-run', # directory for the survey, the model and the 
     t = rep['metrics']['oh_p50']
     res = dict(t, floor=s['noise_floor'], rmse_over_floor=t['rmse'] / s['noise_floor'],
                rmse_mean_predictor=m['test']['oh_p50']['rmse_mean_predictor'], n_galaxies=n, recipe=recipe,
-               simulate_seconds=round(t1 - t0, 1), wall_seconds=round(time.time() - t0, 1))
-    pr = pd.read_csv(out/'report'/'predictions.csv')
-    import matplotlib.pyplot as plt
-    fig = plot_truth_vs_pred(pr.oh_p50, pr.oh_p50_pred, s['noise_floor'])
-    save_figure(fig, out/'truth_vs_prediction.png'); plt.close(fig)
+               simulate_seconds=round(t1 - t0, 1), wall_seconds=round(time.time() - t0, 1),
+               figure=str(out/'report'/'truth_vs_pred_oh_p50.png'))
     save_json(res, out/'metrics.json')
     return res
 
@@ -93,4 +66,4 @@ def demo_cli(out:str='demo-run', # directory for the simulated survey, the model
     "Run the whole pipeline offline: simulate a survey, train a CNN, evaluate it against the known noise floor"
     res = demo(out, n, seed, epochs=epochs)
     print(f"demo: {summary(res)}")
-    print(f"demo: model in {out}/model, report in {out}/report, figure {out}/truth_vs_prediction.png")
+    print(f"demo: model in {out}/model, report in {out}/report, truth against prediction in {res['figure']}")

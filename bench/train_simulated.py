@@ -2,7 +2,7 @@
 
 Prints test RMSE and NMAD (bootstrap 68% intervals), the noise floor, RMSE/floor, the mean-predictor RMSE and wall times.
 
-    python bench/train_simulated.py                          # 5000 galaxies, default recipe (64 px)
+    python bench/train_simulated.py                          # 5000 galaxies, default recipe (32 px)
     python bench/train_simulated.py --n 3000 --recipe demo   # what `metallicity-cnn demo` runs
 """
 import argparse

@@ -20,16 +20,7 @@ from fastai.vision.all import set_seed
 from metallicity_cnn.core import sample_dir
 from metallicity_cnn.data import read_table, load_catalog, galaxy_dls, load_image
 from metallicity_cnn.packed import pack_images
-
-
-def reset_peak():
-    try: Path('/proc/self/clear_refs').write_text('5'); return True
-    except OSError: return False
-
-def peak_mb():
-    for line in Path('/proc/self/status').read_text().splitlines():
-        if line.startswith('VmHWM:'): return int(line.split()[1]) / 1024
-    return float('nan')
+from _measure import reset_peak, peak_mb
 
 
 def decode_rate(files, size):

@@ -25,21 +25,9 @@ from metallicity_cnn.core import sample_dir
 from metallicity_cnn.data import read_table
 from metallicity_cnn.learner import build_model, save_model, load_model
 from metallicity_cnn.packed import pack_images
+from _measure import reset_peak, peak_mb, now
 
 VARIANTS = {'default': {}, 'compile': dict(compile=True), 'bf16': dict(bf16=True), 'bf16+compile': dict(bf16=True, compile=True)}
-
-
-def reset_peak():
-    try: Path('/proc/self/clear_refs').write_text('5'); return True
-    except OSError: return False
-
-def peak_mb():
-    for line in Path('/proc/self/status').read_text().splitlines():
-        if line.startswith('VmHWM:'): return int(line.split()[1]) / 1024
-    return float('nan')
-
-
-def now(): return np.array([time.perf_counter(), time.process_time()])
 
 
 def bare_rate(model, x, reps=2):

@@ -26,21 +26,7 @@ from metallicity_cnn.core import sample_dir
 from metallicity_cnn.data import read_table, galaxy_dls, load_catalog
 from metallicity_cnn.packed import pack_images
 from metallicity_cnn.learner import galaxy_learner, build_model, rmse_loss
-
-
-def reset_peak():
-    "Reset this process's peak resident memory (VmHWM); False where the kernel does not allow it"
-    try: Path('/proc/self/clear_refs').write_text('5'); return True
-    except OSError: return False
-
-
-def peak_mb():
-    for line in Path('/proc/self/status').read_text().splitlines():
-        if line.startswith('VmHWM:'): return int(line.split()[1]) / 1024
-    return float('nan')
-
-
-def now(): return np.array([time.perf_counter(), time.process_time()])
+from _measure import reset_peak, peak_mb, now
 
 
 class BatchTimes(Callback):

@@ -11,7 +11,7 @@ import argparse, time, json
 from pathlib import Path
 import numpy as np, pandas as pd
 from metallicity_cnn.core import sample_dir, summarize, rmse
-from metallicity_cnn.train import train_run
+from metallicity_cnn.train import train_run, split_rows
 from metallicity_cnn.predict import predict
 
 def _val(v):
@@ -42,8 +42,7 @@ for s in a.seeds:
     print(f"seed {s}: test RMSE {te['rmse']:.4f} [{te['rmse_ci68'][0]:.4f}, {te['rmse_ci68'][1]:.4f}]  "
           f"NMAD {te['nmad']:.4f} [{te['nmad_ci68'][0]:.4f}, {te['nmad_ci68'][1]:.4f}]  "
           f"mean-predictor RMSE {te['rmse_mean_predictor']:.4f}  valid RMSE {va['rmse']:.4f}  n_test {te['n']}  wall {wall:.0f} s", flush=True)
-    split = pd.read_csv(run/'split.csv', dtype={'objID': str})
-    test = cat[cat.objID.isin(split.objID[split.split == 'test'])]
+    test = split_rows(run, cat)
     preds.append(predict(run, sample/'images', test, progress=False).set_index('objID').loc[test.objID, 'oh_p50_pred'].to_numpy())
 r = pd.DataFrame(rows)
 print(f"\n{tag}: test RMSE mean {r.test_rmse.mean():.4f} sd {r.test_rmse.std(ddof=1) if len(r) > 1 else 0:.4f}; "

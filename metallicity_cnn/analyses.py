@@ -17,7 +17,7 @@ from sklearn.ensemble import RandomForestRegressor
 from .data import load_catalog, read_table
 from .learner import get_recipe
 from .predict import predict
-from .train import train_run
+from .train import train_run, split_rows
 from .evaluate import save_figure, target_label, noise_floor, _jsonable
 
 # %% auto #0
@@ -35,10 +35,6 @@ def _finished(run, recipe, seed, split_seed, target):
     if not ((run/'metrics.json').is_file() and (run/'model.json').is_file()): return False
     m = load_json(run/'model.json')
     return (m.get('recipe') == recipe and m.get('seed') == seed and m.get('split_seed') == split_seed and m.get('targets') == [target])
-
-def _test_rows(run, df, id_col):
-    sp = pd.read_csv(Path(run)/'split.csv', dtype={id_col: str})
-    return df[df[id_col].astype(str).isin(sp.loc[sp.split == 'test', id_col])]
 
 # %% ../nbs/09_analyses.ipynb #f4393e0e
 def resolution_study(catalog, # catalogue file or DataFrame
@@ -67,7 +63,7 @@ def resolution_study(catalog, # catalogue file or DataFrame
                             id_col=id_col, progress=progress, size=s, **overrides)
         te = m['test'][target]
         rows.append(dict(size=s, **{k: te[k] for k in ('n', 'rmse', 'nmad', 'bias', 'rmse_ci68', 'nmad_ci68', 'rmse_mean_predictor')}))
-    true = _test_rows(out/f'size{sizes[0]:03d}', df, id_col)[target].to_numpy(float)
+    true = split_rows(out/f'size{sizes[0]:03d}', df, 'test', id_col)[target].to_numpy(float)
     res = dict(target=target, recipe=get_recipe(recipe, **overrides), seed=seed, split_seed=split_seed, sizes=rows,
                mean_predictor=dict(rmse=rows[0]['rmse_mean_predictor'], nmad=float(mad_std(true))),
                noise_floor=noise_floor(df, [target]), paper=dict(sizes=list(PAPER_SIZES), rmse=list(PAPER_RMSE)))

@@ -19,6 +19,7 @@ from fastcore.script import call_parse
 from .data import *
 from .learner import load_model
 from .predict import predict
+from .train import split_rows
 from .simulate import tremonti_mzr
 
 # %% auto #0
@@ -396,8 +397,7 @@ def evaluate_run(model:str|Path, # run directory written by `train`
     df, rep = load_catalog(catalog, images, targets, id_col, size=meta['size'], progress=progress)
     print(rep)
     if split is not None:
-        sp = pd.read_csv(Path(model)/'split.csv', dtype={id_col: str})
-        df = df[df[id_col].isin(sp.loc[sp.split == split, id_col])].reset_index(drop=True)
+        df = split_rows(model, df, split, id_col)
         if not len(df): raise ValueError(f"no galaxy of the catalogue is in the run's '{split}' split")
     out = Path(out)
     preds = predict(model, images, df, tta=tta, id_col=id_col, progress=progress)

@@ -17,8 +17,8 @@ from .packed import open_images
 from .predict import predict
 
 # %% auto #0
-__all__ = ['is_main_process', 'world_size', 'split_metrics', 'sigma_scale', 'calibrate_sigma', 'distributed_setup', 'distributed',
-           'train_run', 'train_cli']
+__all__ = ['is_main_process', 'world_size', 'split_metrics', 'split_rows', 'sigma_scale', 'calibrate_sigma', 'distributed_setup',
+           'distributed', 'train_run', 'train_cli']
 
 # %% ../nbs/06_train.ipynb #da2d846a
 def is_main_process() -> bool:
@@ -44,6 +44,16 @@ def split_metrics(preds:pd.DataFrame, # output of `predict`
         res[t] = summarize(m[f'{t}_pred'], m[t], n_boot=n_boot)
         if baseline is not None: res[t]['rmse_mean_predictor'] = rmse(np.full(len(m), baseline[i]), m[t])
     return res
+
+# %% ../nbs/06_train.ipynb #35f64cd0
+def split_rows(run:str|Path, # run directory with `split.csv`
+               df:pd.DataFrame, # catalogue rows
+               split:str='test', # 'train', 'valid' or 'test'
+               id_col:str=DEFAULT_ID, # id column
+              ) -> pd.DataFrame:
+    "The rows of `df` whose galaxies are in `split` of the run's `split.csv`, index reset"
+    sp = pd.read_csv(Path(run)/'split.csv', dtype={id_col: str})
+    return df[df[id_col].astype(str).isin(sp.loc[sp.split == split, id_col])].reset_index(drop=True)
 
 # %% ../nbs/06_train.ipynb #f38ae7d5
 def sigma_scale(pred, true, spread, sigma, # one target: predictions, truths, TTA spreads and head σ

@@ -18,7 +18,7 @@ from matplotlib.ticker import NullFormatter
 from fastcore.script import call_parse
 from .data import *
 from .learner import load_model
-from .predict import predict
+from .predict import predict, tta_spread
 from .train import split_rows
 from .simulate import tremonti_mzr
 
@@ -330,7 +330,7 @@ def _pred_true_spread(m, t, gaussian, id_col=DEFAULT_ID):
     "ids, predictions, truths, TTA spreads and total errors of target `t` (rows with a valid truth and prediction)"
     d = m[_good(m[t], m[f'{t}_pred'])]
     std = d[f'{t}_std'].to_numpy(float)
-    spread = np.sqrt(np.maximum(std**2 - d[f'{t}_sigma'].to_numpy(float)**2, 0)) if gaussian else std
+    spread = tta_spread(std, d[f'{t}_sigma']) if gaussian else std
     return d[id_col].to_numpy(str), d[f'{t}_pred'].to_numpy(float), d[t].to_numpy(float), spread, std
 
 def report_stats(m:pd.DataFrame, # predictions.csv rows: id, true targets, `<t>_pred`, `<t>_std` (`<t>_sigma`)

@@ -19,7 +19,8 @@ from .packed import *
 from .learner import *
 
 # %% auto #0
-__all__ = ['dihedral', 'normalize', 'predict_batch', 'bf16_native', 'FastModel', 'inference_model', 'predict', 'predict_cli']
+__all__ = ['dihedral', 'normalize', 'predict_batch', 'bf16_native', 'FastModel', 'inference_model', 'tta_spread', 'predict',
+           'predict_cli']
 
 # %% ../nbs/05_predict.ipynb #72c0a054
 def dihedral(x:torch.Tensor, # batch (..., H, W)
@@ -106,6 +107,12 @@ def _columns(meta):
     cols = []
     for t in meta['targets']: cols += [f'{t}_pred', f'{t}_std'] + ([f'{t}_sigma'] if meta['gaussian'] else [])
     return cols
+
+def tta_spread(std, # `<t>_std` of the predictions: with an uncertainty head, `hypot(spread, sigma)`
+               sigma, # `<t>_sigma`, the head's σ
+              ) -> np.ndarray:
+    "The spread over the TTA views, recovered from the written total error `std` and the head's `sigma`"
+    return np.sqrt(np.maximum(np.asarray(std, float)**2 - np.asarray(sigma, float)**2, 0))
 
 def _rows(ids, mu, spread, sigma, gaussian):
     rows = []

@@ -14,7 +14,7 @@ from fastcore.script import call_parse, Param
 from .data import *
 from .learner import *
 from .packed import open_images
-from .predict import predict
+from .predict import predict, tta_spread
 
 # %% auto #0
 __all__ = ['is_main_process', 'world_size', 'split_metrics', 'split_rows', 'sigma_scale', 'calibrate_sigma', 'distributed_setup',
@@ -80,8 +80,7 @@ def calibrate_sigma(preds:pd.DataFrame, # output of `predict` for a model with a
     res = []
     for t in targets:
         sig, std = m[f'{t}_sigma'].to_numpy(float), m[f'{t}_std'].to_numpy(float)
-        spread = np.sqrt(np.maximum(std**2 - sig**2, 0))
-        res.append(sigma_scale(m[f'{t}_pred'], m[t], spread, sig, level))
+        res.append(sigma_scale(m[f'{t}_pred'], m[t], tta_spread(std, sig), sig, level))
     return res
 
 # %% ../nbs/06_train.ipynb #d009065a

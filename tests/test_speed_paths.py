@@ -8,7 +8,7 @@ from metallicity_cnn.core import sample_dir, load_json
 from metallicity_cnn.data import load_catalog, make_split, galaxy_dls
 from metallicity_cnn.learner import build_model, save_model, load_model
 from metallicity_cnn.packed import pack_images, pack_cli, PackedStore
-from metallicity_cnn.predict import predict
+from metallicity_cnn.predict import predict, bf16_native
 from metallicity_cnn.train import train_run
 from metallicity_cnn.cli import command_parser
 
@@ -106,11 +106,25 @@ def test_compiled_prediction_matches_float32(tmp_path):
     np.testing.assert_allclose(fast.oh_p50_pred, ref.oh_p50_pred, atol=1e-4)
 
 
+def test_bf16_compiled_prediction_is_close_to_float32(tmp_path):
+    "`predict(bf16=True, compile=True)` compiles the folded bfloat16 body and stays near the float32 predictions"
+    run = _tiny_model(tmp_path/'run')
+    sub = CAT.head(40)
+    ref = predict(run, SAMPLE/'images', sub, progress=False, tta=False, fast=False)
+    with _no_compile_failure() as caught:
+        fast = predict(run, SAMPLE/'images', sub, progress=False, tta=False, bf16=True, compile=True, bs=16)
+    assert not [w for w in caught.w if 'not folded' in str(w.message)]
+    d = np.abs(fast.oh_p50_pred.to_numpy() - ref.oh_p50_pred.to_numpy())
+    assert d.max() < 0.05, d.max()
+    if bf16_native('cpu'): assert d.max() > 0  # bfloat16 really ran
+
+
 class _no_compile_failure:
     "Fail if torch.compile fell back to eager (the test would then prove nothing about compiled prediction)"
     def __enter__(self):
         import warnings
         self.cm = warnings.catch_warnings(record=True); self.w = self.cm.__enter__(); warnings.simplefilter('always')
+        return self
     def __exit__(self, *a):
         self.cm.__exit__(*a)
         bad = [str(w.message) for w in self.w if 'torch.compile failed' in str(w.message)]

@@ -7,14 +7,15 @@ cutouts, packed once into a store so that JPEG decoding is measured separately, 
   bare fast      the same loop with channels_last tensors and bfloat16 autocast (what the library does on a CPU)
   library        galaxy_dls(packed store) + galaxy_learner + Learner.fit: fastai's loop, callbacks, dihedral augmentation
 
-The three are measured in interleaved rounds (each round times `--batches` batches of each after one warm-up batch); the
-ratios are the medians over rounds of ratios measured within a round. On a shared machine the wall-clock rate swings with
+The three are measured in interleaved rounds (each round times `--batches` batches of each after one warm-up batch; the
+library's first batch of each epoch, which sets up the data iterator after the validation pass, is not counted, as the
+bare loops have no epochs); the ratios are the medians over rounds of ratios measured within a round. On a shared machine the wall-clock rate swings with
 the load of other processes, so each batch is also timed in CPU seconds of this process (`time.process_time`): with
 `--threads 1` (the default) that is the compute a batch costs, whatever else runs, and the CPU-time ratios are the
 figures to quote; the wall-clock ones are printed beside them. Targets: library / bare fp32 >= 2, library / bare fast
 >= 0.93. Peak resident memory of each (VmHWM, reset before each) is printed too.
 
-    python bench/train_speed.py                                  # ResNet-34, 128 px, batch 64, 3 rounds of 4 batches
+    python bench/train_speed.py                                  # ResNet-34, 128 px, batch 64, 5 rounds of 6 batches
     python bench/train_speed.py --arch resnet18 --size 64 --rounds 2 --batches 3
     python bench/train_speed.py --profile                        # also profile the library's batches (top operators)
 """
@@ -30,22 +31,24 @@ from _measure import reset_peak, peak_mb, now
 
 
 class BatchTimes(Callback):
-    "Record (wall, CPU) times at the end of each training batch; stop the fit after `n`"
+    "Record the (wall, CPU) durations of training batches, each from the end of the one before in the same epoch; stop after `n`"
     order = 99
-    def __init__(self, n): self.n, self.times = n, []
-    def before_fit(self): self.times = []
+    def __init__(self, n): self.n, self.dts = n, []
+    def before_fit(self): self.dts = []
+    def before_epoch(self): self.last = None  # the first batch of an epoch (iterator set-up, warm-up) is not counted
     def after_batch(self):
         if not self.training: return
-        self.times.append(now())
-        if len(self.times) >= self.n: raise CancelFitException()
+        t = now()
+        if self.last is not None: self.dts.append(t - self.last)
+        self.last = t
+        if len(self.dts) >= self.n: raise CancelFitException()
 
 
 def library_round(learn, n):
-    "(wall, CPU) images/s of `n` library training batches after one warm-up batch"
-    cb = BatchTimes(n + 1)
+    "(wall, CPU) images/s of `n` library training batches (data loading, augmentation and callbacks included)"
+    cb = BatchTimes(n)
     with learn.no_bar(), learn.no_logging(): learn.fit(1000, 1e-3, cbs=cb)
-    t = cb.times
-    return (len(t) - 1) * learn.dls.bs / (t[-1] - t[0])
+    return n * learn.dls.bs / np.sum(cb.dts, 0)
 
 
 class BareLoop:
@@ -78,8 +81,8 @@ class BareLoop:
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('--arch', default='resnet34'); p.add_argument('--size', type=int, default=128)
-    p.add_argument('--bs', type=int, default=64); p.add_argument('--rounds', type=int, default=3)
-    p.add_argument('--batches', type=int, default=4, help='timed batches per method and round')
+    p.add_argument('--bs', type=int, default=64); p.add_argument('--rounds', type=int, default=5)
+    p.add_argument('--batches', type=int, default=6, help='timed batches per method and round')
     p.add_argument('--threads', type=int, default=1, help='torch threads (1: CPU time measures the compute alone)')
     p.add_argument('--profile', action='store_true', help='profile 2 library batches and print the top operators')
     a = p.parse_args()

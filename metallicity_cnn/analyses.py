@@ -18,7 +18,7 @@ from .data import load_catalog, read_table
 from .learner import get_recipe
 from .predict import predict
 from .train import train_run, split_rows
-from .evaluate import save_figure, target_label, noise_floor, _jsonable
+from .evaluate import save_figure, target_label, noise_floor
 
 # %% auto #0
 __all__ = ['PAPER_SIZES', 'PAPER_RMSE', 'MAG_PATTERNS', 'RGB_BANDS', 'ANNULI', 'METHODS', 'resolution_study', 'plot_resolution',

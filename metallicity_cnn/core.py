@@ -15,7 +15,7 @@ warnings.filterwarnings('ignore', message='`torch.jit.script` is deprecated', ca
 
 # %% auto #0
 __all__ = ['SENTINEL', 'DEFAULT_ID', 'DEFAULT_TARGET', 'IMAGENET_STATS', 'SAMPLE_ENV', 'sample_dir', 'rmse', 'nmad', 'bias',
-           'binned_stats', 'bootstrap_ci', 'summarize', 'atomic_write', 'save_json', 'load_json']
+           'binned_stats', 'bootstrap_ci', 'summarize', 'atomic_write', 'save_json', 'load_json', 'json_floats']
 
 # %% ../nbs/00_core.ipynb #8e96074d
 SENTINEL = -9999.
@@ -129,3 +129,8 @@ def save_json(obj, path:str|Path):
 def load_json(path:str|Path):
     "Read JSON from `path`"
     return json.loads(Path(path).read_text())
+
+def json_floats(v):
+    "A float, or a list of floats, from a number or array, with NaN and infinities as `None` (JSON has no NaN)"
+    a = np.asarray(v, float)
+    return [None if not np.isfinite(x) else float(x) for x in a] if a.ndim else (None if not np.isfinite(a) else float(a))

@@ -52,11 +52,6 @@ def save_figure(fig:Figure, # figure to write
     return names
 
 # %% ../nbs/07_evaluate.ipynb #1ed01a66
-def _jsonable(v):
-    "Lists of floats with NaN as `None`, from numpy arrays and scalars"
-    a = np.asarray(v, float)
-    return [None if not np.isfinite(x) else float(x) for x in a] if a.ndim else (None if not np.isfinite(a) else float(a))
-
 def _arr(v): return np.array([np.nan if x is None else x for x in v], float)
 
 # %% ../nbs/07_evaluate.ipynb #1d88e9b0
@@ -102,7 +97,7 @@ def truth_pred_stats(pred, true, # predictions and true values
                     ) -> dict:
     "Binned median prediction, RMSE, NMAD, bias and counts of `pred` in bins of `true`, JSON-ready"
     b = binned_stats(pred, true, bins, min_count)
-    return {k: _jsonable(v) if k != 'n' else [int(x) for x in v] for k, v in b.items()}
+    return {k: json_floats(v) if k != 'n' else [int(x) for x in v] for k, v in b.items()}
 
 # %% ../nbs/07_evaluate.ipynb #4edfc5c1
 def _square_range(*xs, pad=0.03):
@@ -188,8 +183,8 @@ def uncertainty_stats(pred, true, # predictions and true values
     edges = np.unique(np.quantile(spread, np.linspace(0, 1, n_bins + 1)))
     if len(edges) > 1:
         rms = binned_statistic(spread, r, lambda v: np.sqrt(np.mean(v**2)), bins=edges).statistic
-        res['spread_bins'] = dict(center=_jsonable(binned_statistic(spread, spread, 'median', bins=edges).statistic),
-                                  rms_error=_jsonable(rms))
+        res['spread_bins'] = dict(center=json_floats(binned_statistic(spread, spread, 'median', bins=edges).statistic),
+                                  rms_error=json_floats(rms))
     if sigma is not None:
         sigma = np.asarray(sigma, float)
         res.update(sigma_median=float(np.median(sigma)), coverage68=coverage(pred, true, sigma),
@@ -250,7 +245,7 @@ def scatter_ratio(logm, oh_true, oh_pred, # true masses, true and predicted meta
     ct, rt = mzr_residuals(logm, oh_true, deg); cp, rp = mzr_residuals(logm, oh_pred, deg)
     idx = np.random.default_rng(seed).integers(0, len(logm), (n_boot, len(logm)))
     boots = np.array([_ratio(i) for i in idx]) if n_boot else np.array([np.nan])
-    return dict(ratio=float(mad_std(rp)/mad_std(rt)), ratio_err=float(np.std(boots)), ratio_ci68=_jsonable(np.quantile(boots, [0.16, 0.84])),
+    return dict(ratio=float(mad_std(rp)/mad_std(rt)), ratio_err=float(np.std(boots)), ratio_ci68=json_floats(np.quantile(boots, [0.16, 0.84])),
                 nmad_true=float(mad_std(rt)), nmad_pred=float(mad_std(rp)), fit_true=ct.tolist(), fit_pred=cp.tolist(), deg=deg,
                 n=int(len(logm)), n_boot=n_boot)
 

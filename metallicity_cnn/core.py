@@ -4,9 +4,10 @@
 
 # %% ../nbs/00_core.ipynb #9df9281e
 from __future__ import annotations
-import os, json, tempfile, contextlib, warnings
+import os, sys, time, json, tempfile, contextlib, warnings
 from pathlib import Path
 import numpy as np
+from fastprogress.fastprogress import progress_bar, IN_NOTEBOOK
 from astropy.stats import mad_std
 from scipy.stats import binned_statistic
 
@@ -15,7 +16,8 @@ warnings.filterwarnings('ignore', message='`torch.jit.script` is deprecated', ca
 
 # %% auto #0
 __all__ = ['SENTINEL', 'DEFAULT_ID', 'DEFAULT_TARGET', 'IMAGENET_STATS', 'SAMPLE_ENV', 'sample_dir', 'rmse', 'nmad', 'bias',
-           'binned_stats', 'bootstrap_ci', 'summarize', 'atomic_write', 'save_json', 'load_json', 'json_floats']
+           'binned_stats', 'bootstrap_ci', 'summarize', 'interactive', 'LogProgress', 'track', 'atomic_write',
+           'save_json', 'load_json', 'json_floats']
 
 # %% ../nbs/00_core.ipynb #8e96074d
 SENTINEL = -9999.
@@ -97,6 +99,42 @@ def summarize(pred, true, # predictions and true values of one target
         res['rmse_ci68'] = list(bootstrap_ci(pred, true, rmse, n_boot, seed=seed))
         res['nmad_ci68'] = list(bootstrap_ci(pred, true, nmad, n_boot, seed=seed))
     return res
+
+# %% ../nbs/00_core.ipynb #e6f0b44a
+def interactive() -> bool:
+    "True where a progress bar can redraw in place: a notebook, or a terminal on standard output"
+    return IN_NOTEBOOK or sys.stdout.isatty()
+
+def _hms(s): return time.strftime('%H:%M:%S' if s >= 3600 else '%M:%S', time.gmtime(max(s, 0)))
+
+class LogProgress:
+    "Iterate `gen`, printing `'{label}: i/total (p%), elapsed, ~left, comment'` every `every` seconds (the last one at the end)"
+    def __init__(self, gen, total:int|None=None, label:str='progress', every:float=30.):
+        self.gen, self.label, self.every, self.comment = gen, label, every, ''
+        self.total = total if total is not None else (len(gen) if hasattr(gen, '__len__') else None)
+        self.lines = 0
+
+    def line(self, i:int, elapsed:float) -> str:
+        "The progress line after `i` items in `elapsed` seconds"
+        s = f"{self.label}: {i}" + (f"/{self.total} ({100*i/self.total:.0f}%)" if self.total else '') + f", {_hms(elapsed)} elapsed"
+        if self.total and 0 < i < self.total: s += f", ~{_hms(elapsed/i*(self.total - i))} left"
+        return s + (f", {self.comment}" if self.comment else '')
+
+    def _print(self, i, elapsed):
+        print(self.line(i, elapsed), flush=True); self.lines += 1
+
+    def __iter__(self):
+        t0 = last = time.monotonic(); i = 0
+        for x in self.gen:
+            yield x
+            i += 1; now = time.monotonic()
+            if now - last >= self.every: self._print(i, now - t0); last = now
+        if self.lines: self._print(i, time.monotonic() - t0)  # the end of work long enough to have been reported
+
+def track(gen, total:int|None=None, label:str='progress', leave:bool=False, every:float=30.):
+    "A fastprogress bar over `gen` where it can redraw in place (`interactive`), else a `LogProgress` printing lines"
+    if interactive(): return progress_bar(gen, total=total, leave=leave)
+    return LogProgress(gen, total, label, every)
 
 # %% ../nbs/00_core.ipynb #5200be09
 @contextlib.contextmanager

@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np, pandas as pd
 from PIL import Image
-from fastprogress.fastprogress import progress_bar
 from fastai.vision.all import (DataBlock, ImageBlock, TransformBlock, RegressionBlock, IndexSplitter, Resize, ResizeMethod,
                                DihedralItem, Normalize, IntToFloatTensor, PILImage)
 
@@ -99,7 +98,7 @@ def is_image_store(images) -> bool:
 
 def _check_images(df, id_col, images, size, rep, progress):
     ok = np.ones(len(df), bool)
-    it = progress_bar(range(len(df)), leave=False) if progress and len(df) > 2000 else range(len(df))
+    it = track(range(len(df)), label='checking images') if progress and len(df) > 2000 else range(len(df))
     ids = df[id_col].to_numpy()
     for i in it:
         fn = Path(images)/f'{ids[i]}.jpg'

@@ -10,7 +10,6 @@ import os
 from pathlib import Path
 import numpy as np, pandas as pd, torch
 from PIL import Image
-from fastprogress.fastprogress import progress_bar
 from fastcore.parallel import parallel
 from fastcore.basics import patch_to
 from fastcore.script import call_parse
@@ -38,7 +37,7 @@ def _pack_chunks(ids, images, size, mm, chunk, n_workers, progress):
     "Decode `<images>/<id>.jpg` into consecutive rows of `mm`; return the keep mask and the failures"
     keep, failed, j = np.zeros(len(ids), bool), {}, 0
     starts = range(0, len(ids), chunk)
-    for s in (progress_bar(starts, leave=False) if progress and len(starts) > 1 else starts):
+    for s in (track(starts, label='pack (chunks)') if progress and len(starts) > 1 else starts):
         files = [Path(images)/f'{i}.jpg' for i in ids[s:s+chunk]]
         res = parallel(_try_load, files, size=size, n_workers=n_workers, progress=False) if n_workers else [_try_load(f, size) for f in files]
         for k, r in enumerate(res):

@@ -12,7 +12,6 @@ from pathlib import Path
 import numpy as np, pandas as pd, torch
 from torch.fx.experimental.optimization import fuse as fuse_conv_bn
 from PIL import Image
-from fastprogress.fastprogress import progress_bar
 from fastcore.script import call_parse
 from fastcore.basics import patch_to
 from .data import *
@@ -274,7 +273,7 @@ def predict(model_dir:str|Path, # run directory written by `train`
     header = [id_col] + _columns(meta)
     sink = _Sink(out, header, checkpoint_s)
     batches = _batches(chunks, bs, sink.done, sink.last_id)
-    if progress and n - sink.done > bs: batches = progress_bar(batches, total=-(-(n - sink.done) // bs), leave=False)
+    if progress and n - sink.done > bs: batches = track(batches, total=-(-(n - sink.done) // bs), label='predict (batches)')
     skipped, n_skipped, complete = [], 0, False
     try:
         for ids, (x, ok, bad) in _prefetch(lambda ids: (ids, read(ids)), batches, workers):

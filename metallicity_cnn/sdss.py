@@ -12,7 +12,6 @@ import numpy as np, pandas as pd, requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 from PIL import Image
-from fastprogress.fastprogress import progress_bar
 from fastcore.script import call_parse
 from . import __version__
 from .core import *
@@ -356,7 +355,7 @@ def _write_manifest(df, futs, path) -> pd.DataFrame:
 def _collect(futs, progress) -> None:
     "Wait for `futs`, showing their progress, failures and rate; re-raises the first unexpected error"
     it = as_completed(futs)
-    pb = progress_bar(it, total=len(futs)) if progress and futs else it
+    pb = track(it, total=len(futs), label='download', leave=True) if progress and futs else it
     t0, n_failed = time.monotonic(), 0
     for i, f in enumerate(pb, 1):
         n_failed += f.result()[0] == 'failed'

@@ -16,9 +16,8 @@ from astropy.cosmology import FlatLambdaCDM
 from astropy.modeling.models import Sersic2D
 from astropy.convolution import Gaussian2DKernel
 from astropy.visualization import make_lupton_rgb
-from fastprogress.fastprogress import progress_bar
 from fastcore.script import call_parse
-from .core import atomic_write, save_json, sample_dir
+from .core import atomic_write, save_json, sample_dir, track
 
 # %% auto #0
 __all__ = ['OH_SUN', 'BANDS', 'EXTINCTION', 'M_SUN_R', 'COSMO', 'Z_RANGE', 'LOGM_RANGE', 'MAG_LIMIT', 'BLOCK', 'Q0_DISK',
@@ -355,7 +354,7 @@ def _render_all(cat, images, seed, size, workers, progress):
     workers = min(workers or os.cpu_count() or 1, len(args))
     if workers == 1: it = map(_render_one, args)
     else: pool = get_context('fork' if os.name == 'posix' else 'spawn').Pool(workers); it = pool.imap(_render_one, args, chunksize=8)
-    try: res = list(progress_bar(it, total=len(args), leave=False) if progress and len(args) > 200 else it)
+    try: res = list(track(it, total=len(args), label='simulate') if progress and len(args) > 200 else it)
     finally:
         if workers > 1: pool.terminate()
     return np.array(res).reshape(-1, 2)

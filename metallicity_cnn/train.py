@@ -10,6 +10,8 @@ from pathlib import Path
 import numpy as np, pandas as pd, torch
 from scipy.stats import norm
 from fastai.vision.all import set_seed
+from fastai.callback.core import Callback
+from fastai.imports import noop  # the one `Learner.no_logging` sets (not fastcore's)
 from fastcore.script import call_parse, Param
 from .data import *
 from .learner import *
@@ -18,7 +20,7 @@ from .predict import predict, tta_spread
 
 # %% auto #0
 __all__ = ['is_main_process', 'world_size', 'split_metrics', 'split_rows', 'sigma_scale', 'calibrate_sigma', 'distributed_setup',
-           'distributed', 'train_run', 'train_cli']
+           'distributed', 'EpochLines', 'train_run', 'train_cli']
 
 # %% ../nbs/06_train.ipynb #da2d846a
 def is_main_process() -> bool:
@@ -118,6 +120,23 @@ def _trained_world_size() -> int:
     d = torch.distributed
     return d.get_world_size() if d.is_available() and d.is_initialized() else 1
 
+# %% ../nbs/06_train.ipynb #d0116e67
+class EpochLines(Callback):
+    "Print the recorder's table of epochs as plain, aligned lines (for logs, in place of `ProgressCallback`'s bars)"
+    order = 60
+    def before_fit(self):
+        self.old_logger = self.learn.logger
+        if self.old_logger is noop: return
+        self.widths = [max(len(n), 9) for n in self.recorder.metric_names]
+        self.learn.logger = self._write
+        self._write(self.recorder.metric_names)
+
+    def _write(self, log):
+        cells = [f'{v:.6f}' if isinstance(v, float) else str(v) for v in log]
+        print('  '.join(c.ljust(w) for c, w in zip(cells, self.widths)).rstrip(), flush=True)
+
+    def after_fit(self): self.learn.logger = self.old_logger
+
 # %% ../nbs/06_train.ipynb #b078e131
 def _weights_note(arch, pretrained, weights):
     if weights is not None: return f"initialising {arch} from ImageNet weights {weights}"
@@ -173,6 +192,7 @@ def train_run(catalog, # catalogue file (CSV, FITS, ECSV) or DataFrame
     learn = galaxy_learner(dls, r['arch'], weights, gaussian=gaussian, wd=r['wd'])
     with contextlib.ExitStack() as ctx:
         if not (progress and main): ctx.enter_context(learn.no_bar()); ctx.enter_context(learn.no_logging())
+        elif not interactive(): ctx.enter_context(learn.no_bar()); ctx.enter_context(learn.added_cbs(EpochLines()))
         ctx.enter_context(distributed(learn))
         fit_recipe(learn, r)
     out = Path(out)

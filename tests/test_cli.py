@@ -22,6 +22,9 @@ def test_train_says_random_init(sample, small_catalog, tmp_path):
             '--pretrained', 'none', '--size', 16)
     assert 'from random initialisation' in r.stdout
     assert 'test  oh_p50: RMSE' in r.stdout
+    # stdout is a pipe here, as in a log file: the epochs as plain lines, no progress-bar redraws
+    assert '\r' not in r.stdout and '█' not in r.stdout
+    assert any(l.split()[:3] == ['epoch', 'train_loss', 'valid_loss'] for l in r.stdout.splitlines())
     assert json.loads((tmp_path/'r'/'model.json').read_text())['size'] == 16
 
 def test_predict_folder_and_catalog(run_dir, sample, catalog, tmp_path):

@@ -16,9 +16,9 @@ import fastai
 from .data import *
 
 # %% auto #0
-__all__ = ['RECIPES', 'SCHEDULES', 'OutputRange', 'target_range', 'rmse_loss', 'gaussian_nll', 'target_metrics', 'get_arch',
-           'pretrained_weights', 'build_model', 'BF16CPU', 'galaxy_learner', 'get_recipe', 'n_epochs', 'fit_recipe',
-           'versions', 'save_model', 'load_model']
+__all__ = ['RECIPES', 'SCHEDULES', 'OutputRange', 'MeanVarLinear', 'target_range', 'rmse_loss', 'gaussian_nll', 'target_metrics',
+           'get_arch', 'pretrained_weights', 'build_model', 'BF16CPU', 'galaxy_learner', 'get_recipe', 'n_epochs',
+           'fit_recipe', 'versions', 'save_model', 'load_model']
 
 # %% ../nbs/04_learner.ipynb #d7945be8
 class OutputRange(Module):
@@ -33,6 +33,17 @@ class OutputRange(Module):
         x = x.float()
         mu = torch.sigmoid(x[:, :self.k]) * (self.hi - self.lo) + self.lo
         return torch.cat([mu, x[:, self.k:].clamp(-14, 6) + self.logvar_shift], 1) if self.gaussian else mu
+
+class MeanVarLinear(nn.Linear):
+    "The head's last layer for a Gaussian head: `k` means from its input, `k` log-variances from its input detached"
+    def __init__(self, lin:nn.Linear, k:int):
+        super().__init__(lin.in_features, lin.out_features, lin.bias is not None, device=lin.weight.device)
+        self.load_state_dict(lin.state_dict())  # the same parameters, under the same names: saved models load either way
+        self.k = k
+
+    def forward(self, x):
+        b = self.bias if self.bias is not None else self.weight.new_zeros(self.out_features)
+        return torch.cat([F.linear(x, self.weight[:self.k], b[:self.k]), F.linear(x.detach(), self.weight[self.k:], b[self.k:])], 1)
 
 # %% ../nbs/04_learner.ipynb #8baf6944
 def target_range(y, # training targets, shape (n, k)
@@ -110,6 +121,7 @@ def build_model(arch:str='resnet34', # architecture name
     else: model = create_vision_model(a, n_out, pretrained=False, ps=list(ps))
     if weights is not None: _load_body(model, a, weights)
     lo, hi = y_range if y_range is not None else ([0.]*n_targets, [1.]*n_targets)
+    if gaussian: model[1][-1] = MeanVarLinear(model[1][-1], n_targets)
     model[1].append(OutputRange(lo, hi, gaussian))
     return model
 
@@ -157,6 +169,7 @@ def galaxy_learner(dls, # from `galaxy_dls`
                            ps=list(ps), loss_func=gaussian_nll if gaussian else rmse_loss, metrics=target_metrics(targets),
                            wd=wd, cbs=[BF16CPU()] if bf16 else None)
     if weights is not None: _load_body(learn.model, a, weights)
+    if gaussian: learn.model[1][-1] = MeanVarLinear(learn.model[1][-1], len(targets))
     learn.model[1].append(OutputRange(*y_range, gaussian).to(next(learn.model.parameters()).device))
     store_attr('arch,gaussian,y_range,ps', self=learn, arch=arch)
     return learn

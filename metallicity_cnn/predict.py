@@ -102,7 +102,7 @@ class FastModel(torch.nn.Module):
 def inference_model(model:torch.nn.Module, # from `load_model`
                     device='cpu', # torch device
                     fast:bool=True, # channels_last memory layout (float32, same predictions)
-                    bf16:bool=False, # bfloat16 body where the hardware computes it natively (2x faster; ~0.002 dex typical, 0.01 at worst)
+                    bf16:bool=False, # bfloat16 body where the hardware computes it natively (2x faster; ~0.002 dex typical, 0.005-0.02 at worst)
                     compile:bool=False, # `torch.compile` the body with frozen weights (float32 unless `bf16`)
                     bs:int|None=None, # batch size to pad to when compiling
                    ) -> torch.nn.Module:

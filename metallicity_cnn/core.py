@@ -16,8 +16,8 @@ warnings.filterwarnings('ignore', message='`torch.jit.script` is deprecated', ca
 
 # %% auto #0
 __all__ = ['SENTINEL', 'DEFAULT_ID', 'DEFAULT_TARGET', 'IMAGENET_STATS', 'SAMPLE_ENV', 'sample_dir', 'rmse', 'nmad', 'bias',
-           'binned_stats', 'bootstrap_ci', 'summarize', 'interactive', 'LogProgress', 'track', 'atomic_write',
-           'save_json', 'load_json', 'json_floats']
+           'binned_stats', 'bootstrap_ci', 'summarize', 'check_unique_ids', 'interactive', 'LogProgress', 'track',
+           'atomic_write', 'save_json', 'load_json', 'json_floats']
 
 # %% ../nbs/00_core.ipynb #8e96074d
 SENTINEL = -9999.
@@ -99,6 +99,15 @@ def summarize(pred, true, # predictions and true values of one target
         res['rmse_ci68'] = list(bootstrap_ci(pred, true, rmse, n_boot, seed=seed))
         res['nmad_ci68'] = list(bootstrap_ci(pred, true, nmad, n_boot, seed=seed))
     return res
+
+# %% ../nbs/00_core.ipynb #fe2d6061
+def check_unique_ids(df, # catalogue
+                     id_col:str=DEFAULT_ID, # id column
+                    ):
+    "Raise a `ValueError` naming the ids of `df[id_col]` that occur more than once"
+    dup = df[id_col][df[id_col].duplicated()].unique()
+    if len(dup): raise ValueError(f"catalog has {len(dup)} duplicate ids in '{id_col}': {', '.join(map(str, dup[:10]))}"
+                                  f"{' ...' if len(dup) > 10 else ''}; each galaxy must appear once")
 
 # %% ../nbs/00_core.ipynb #e6f0b44a
 def interactive() -> bool:

@@ -78,11 +78,6 @@ def _check_columns(df, cols, what):
         if c not in df.columns:
             raise ValueError(f"catalog has no column '{c}'; pass {what} to name it (columns: {', '.join(map(str, df.columns[:12]))})")
 
-def _check_duplicates(df, id_col):
-    dup = df[id_col][df[id_col].duplicated()].unique()
-    if len(dup): raise ValueError(f"catalog has {len(dup)} duplicate ids in '{id_col}': {', '.join(dup[:10])}"
-                                  f"{' ...' if len(dup) > 10 else ''}; each galaxy must appear once")
-
 def _bad_targets(df, targets, rep):
     bad = np.zeros(len(df), bool)
     for t in targets:
@@ -124,7 +119,7 @@ def load_catalog(catalog:str|Path|pd.DataFrame, # catalogue file (CSV, FITS, ECS
     df = catalog.copy() if isinstance(catalog, pd.DataFrame) else read_table(catalog, id_col)
     _check_columns(df, [id_col], '--id-col'); _check_columns(df, targets, '--target')
     df[id_col] = df[id_col].astype(str)
-    _check_duplicates(df, id_col)
+    check_unique_ids(df, id_col)
     rep = CatalogReport(n_read=len(df))
     keep = ~_bad_targets(df, targets, rep)
     check = images.check if is_image_store(images) else partial(_check_images, images=images)

@@ -62,7 +62,7 @@ def pack_images(catalog, # catalogue file (CSV, FITS, ECSV) or DataFrame, with a
     df = catalog.copy() if isinstance(catalog, pd.DataFrame) else read_table(catalog, id_col)
     if id_col not in df.columns: raise ValueError(f"catalog has no column '{id_col}'; pass --id-col to name the id column")
     df[id_col] = df[id_col].astype(str)
-    if df[id_col].duplicated().any(): raise ValueError(f"catalog has duplicate ids in '{id_col}'; each galaxy must appear once")
+    check_unique_ids(df, id_col)
     out.mkdir(parents=True, exist_ok=True)
     tmp, item = out/f'{PACK_IMAGES}.partial', 3*size*size
     mm = np.memmap(tmp, np.uint8, 'w+', shape=(max(len(df), 1), 3, size, size))

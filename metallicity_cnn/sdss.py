@@ -322,8 +322,7 @@ def _read_targets(catalog) -> pd.DataFrame:
         if c not in df.columns: raise ValueError(f"catalog has no column '{c}'; download-images needs objID, ra and dec "
                                                  "(as written by download-catalog)")
     df[DEFAULT_ID] = df[DEFAULT_ID].astype(str).str.strip()
-    dup = df[DEFAULT_ID][df[DEFAULT_ID].duplicated()].unique()
-    if len(dup): raise ValueError(f"catalog has {len(dup)} duplicate objIDs ({', '.join(dup[:5])}); each galaxy must appear once")
+    check_unique_ids(df)
     return df[[DEFAULT_ID, 'ra', 'dec']].reset_index(drop=True)
 
 # %% ../nbs/02_sdss.ipynb #28f4af2f

@@ -70,7 +70,7 @@ class EpochTimes(Callback):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument('--n', type=int, default=90_000); p.add_argument('--n-valid', type=int, default=2000)
+    p.add_argument('--n', type=int, default=90_000); p.add_argument('--n-valid', type=int, default=None, help='validation images (default: a tenth, at most 2000)')
     p.add_argument('--arch', default='resnet34'); p.add_argument('--bs', type=int, default=256)
     p.add_argument('--epochs', type=int, default=2); p.add_argument('--workers', type=int, default=min(12, os.cpu_count() or 1))
     p.add_argument('--precision', default='bf16', choices=['bf16', 'fp16', 'fp32'])
@@ -86,7 +86,8 @@ def main():
     tmp = Path(a.tmp or tempfile.mkdtemp())
     t = time.perf_counter(); store = repeated_store(tmp/'store', a.n, tmp); build_s = time.perf_counter() - t
     df, _ = load_catalog(store.catalog(), store, size=128, progress=False)
-    split = np.where(np.arange(len(df)) < len(df) - a.n_valid, 'train', 'valid')
+    n_valid = a.n_valid if a.n_valid is not None else min(2000, max(1, a.n // 10))
+    split = np.where(np.arange(len(df)) < len(df) - n_valid, 'train', 'valid')
     set_seed(0)
     dls = galaxy_dls(df, store, split, size=128, bs=a.bs, seed=0, num_workers=a.workers, device=dev)
     learn = galaxy_learner(dls, a.arch, bf16=dev.type == 'cpu')

@@ -45,6 +45,12 @@ class MeanVarLinear(nn.Linear):
         b = self.bias if self.bias is not None else self.weight.new_zeros(self.out_features)
         return torch.cat([F.linear(x, self.weight[:self.k], b[:self.k]), F.linear(x.detach(), self.weight[self.k:], b[self.k:])], 1)
 
+def _add_outputs(model, lo, hi, gaussian:bool=False):
+    "End `model`'s head with its outputs: `MeanVarLinear` as the last layer of a Gaussian head, then `OutputRange`"
+    if gaussian: model[1][-1] = MeanVarLinear(model[1][-1], len(lo))
+    model[1].append(OutputRange(lo, hi, gaussian).to(next(model.parameters()).device))
+    return model
+
 # %% ../nbs/04_learner.ipynb #8baf6944
 def target_range(y, # training targets, shape (n, k)
                  margin:float=0.1, # fraction of the range added on each side
@@ -121,9 +127,7 @@ def build_model(arch:str='resnet34', # architecture name
     else: model = create_vision_model(a, n_out, pretrained=False, ps=list(ps))
     if weights is not None: _load_body(model, a, weights)
     lo, hi = y_range if y_range is not None else ([0.]*n_targets, [1.]*n_targets)
-    if gaussian: model[1][-1] = MeanVarLinear(model[1][-1], n_targets)
-    model[1].append(OutputRange(lo, hi, gaussian))
-    return model
+    return _add_outputs(model, lo, hi, gaussian)
 
 # %% ../nbs/04_learner.ipynb #430c24df
 def _load_body(model, arch, weights):
@@ -169,8 +173,7 @@ def galaxy_learner(dls, # from `galaxy_dls`
                            ps=list(ps), loss_func=gaussian_nll if gaussian else rmse_loss, metrics=target_metrics(targets),
                            wd=wd, cbs=[BF16CPU()] if bf16 else None)
     if weights is not None: _load_body(learn.model, a, weights)
-    if gaussian: learn.model[1][-1] = MeanVarLinear(learn.model[1][-1], len(targets))
-    learn.model[1].append(OutputRange(*y_range, gaussian).to(next(learn.model.parameters()).device))
+    _add_outputs(learn.model, *y_range, gaussian)
     store_attr('arch,gaussian,y_range,ps', self=learn, arch=arch)
     return learn
 

@@ -12,7 +12,7 @@ from PIL import Image
 from astropy.stats import mad_std
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from fastcore.script import call_parse, Param
+from fastcore.script import call_parse
 from sklearn.ensemble import RandomForestRegressor
 from .data import load_catalog, read_table
 from .learner import get_recipe
@@ -265,7 +265,7 @@ def plot_baselines(res:dict, # from `baselines` (or `baselines.json`)
 def resolution_cli(catalog:str, # catalogue (CSV/FITS/ECSV) with the id and target columns
                    images:str, # directory of <objID>.jpg images
                    out:str, # directory for the runs (size128/, ...), resolution.json and resolution.png/.pdf
-                   sizes:Param("image sides in pixels, e.g. --sizes 128 32 8 1", int, nargs='+')=PAPER_SIZES,
+                   sizes:list[int]=PAPER_SIZES, # image sides in pixels, e.g. --sizes 128 32 8 1
                    target:str=DEFAULT_TARGET, # target column
                    recipe:str='default', # training recipe at every size
                    epochs:int=None, # epochs (default: the recipe's)

@@ -4,13 +4,14 @@
 
 # %% ../nbs/08_cli.ipynb #ffdf6972
 from __future__ import annotations
-import sys, argparse
+import sys, argparse, inspect, shutil
 from importlib import import_module
-from fastcore.script import Param, _HelpFormatter
+from types import UnionType
+from typing import Union, get_args, get_origin
 from fastcore.docments import docments
 
 # %% auto #0
-__all__ = ['COMMANDS', 'USER_ERRORS', 'command_parser', 'run_command', 'main']
+__all__ = ['COMMANDS', 'USER_ERRORS', 'command_parser', 'version_text', 'run_command', 'main']
 
 # %% ../nbs/08_cli.ipynb #ecd1528d
 COMMANDS = {
@@ -33,7 +34,7 @@ def _usage() -> str:
     w = max(map(len, COMMANDS))
     cmds = '\n'.join(f"  {k:{w}}  {h}" for k, (_, h) in COMMANDS.items())
     return (f"usage: metallicity-cnn COMMAND [options]\n\nGas-phase metallicity of galaxies from SDSS gri images.\n\n"
-            f"commands:\n{cmds}\n\nRun 'metallicity-cnn COMMAND --help' for the options of a command.")
+            f"commands:\n{cmds}\n\nRun 'metallicity-cnn COMMAND --help' for the options of a command, 'metallicity-cnn --version' for the versions.")
 
 def _command(name):
     mod, fn = COMMANDS[name][0].split(':')
@@ -41,24 +42,52 @@ def _command(name):
     return getattr(f, '__wrapped__', f)
 
 # %% ../nbs/08_cli.ipynb #4a3fc2b6
+class _HelpFormatter(argparse.HelpFormatter):
+    "Help as wide as the terminal, the option descriptions from half-way across; `%` in help is literal"
+    def __init__(self, prog):
+        cols = shutil.get_terminal_size((120, 30)).columns
+        super().__init__(prog, max_help_position=cols//2, width=cols)
+    def _expand_help(self, action): return self._get_help_string(action)
+
+def _option(anno, # the parameter's annotation: `bool`, `int`, `float`, `str`, `X|None` or `list[X]`
+            doc:str|None, # its docments comment
+            default, # its default (`inspect.Parameter.empty` for none)
+           ) -> dict:
+    "`ArgumentParser.add_argument` keywords for a parameter annotated `anno`, documented by `doc`, defaulting to `default`"
+    opts = [a for a in get_args(anno) if a is not type(None)]
+    if get_origin(anno) in (Union, UnionType) and len(opts) == 1: anno = opts[0]  # `int|None` reads an int
+    kw = dict(help=doc or '')
+    if default is not inspect.Parameter.empty and default is not None: kw['help'] += f' (default: {default})'
+    if anno is bool: return dict(kw, action='store_false' if default is True else 'store_true')
+    if get_origin(anno) is list: kw.update(nargs='+', type=get_args(anno)[0])
+    elif anno is not inspect.Parameter.empty: kw['type'] = anno
+    if default is inspect.Parameter.empty: kw['required'] = True
+    else: kw['default'] = default
+    return kw
+
 def command_parser(func, # a plain function (unwrapped from `call_parse`)
                    prog:str|None=None, # program name in the usage line
                   ) -> argparse.ArgumentParser:
     "An `ArgumentParser` with one `--option` per parameter of `func`, help from its docments"
     p = argparse.ArgumentParser(description=func.__doc__, prog=prog, formatter_class=_HelpFormatter)
     for k, v in docments(func, full=True, returns=False, eval_str=True).items():
-        param = v.anno if isinstance(v.anno, Param) else Param(v.docment, v.anno)
-        param.set_default(v.default)
-        if not param.opt: param.opt, param.required = True, True
-        name = ('no-' if param.negated else '') + k.replace('_', '-')
-        p.add_argument(f'--{name}', dest=k, **param.kwargs)
+        negated = v.anno is bool and v.default is True
+        p.add_argument(f"--{'no-' if negated else ''}{k.replace('_', '-')}", dest=k, **_option(v.anno, v.docment, v.default))
     return p
 
 # %% ../nbs/08_cli.ipynb #dd0a803d
+def version_text() -> str:
+    "The package's version and those of the libraries it runs on, the ones a trained model's `model.json` records"
+    from metallicity_cnn.learner import versions
+    v = versions()
+    return f"metallicity-cnn {v.pop('metallicity_cnn')} ({', '.join(f'{k} {x}' for k, x in v.items())})"
+
 def run_command(argv:list) -> int:
     "Run the `metallicity-cnn` command line `argv` (without the program name); return the exit status"
     if not argv or argv[0] in ('-h', '--help'):
         print(_usage()); return 0 if argv else 2
+    if argv[0] == '--version':
+        print(version_text()); return 0
     name = argv[0]
     if name not in COMMANDS:
         print(f"metallicity-cnn: error: unknown command '{name}' (choose from {', '.join(COMMANDS)})", file=sys.stderr)

@@ -233,9 +233,9 @@ def fit_recipe(learn:Learner, # from `galaxy_learner`
 # %% ../nbs/04_learner.ipynb #c2a5ad9c
 def versions() -> dict:
     "Versions of the libraries a model was trained with"
-    import metallicity_cnn
+    import metallicity_cnn, fastcore
     return dict(metallicity_cnn=metallicity_cnn.__version__, torch=torch.__version__, torchvision=torchvision.__version__,
-                fastai=fastai.__version__, numpy=np.__version__)
+                fastai=fastai.__version__, fastcore=fastcore.__version__, numpy=np.__version__)
 
 def save_model(model:nn.Module, # trained network
                meta:dict, # must hold arch, targets, size, stats, y_range, ps, gaussian

@@ -12,7 +12,7 @@ from scipy.stats import norm
 from fastai.vision.all import set_seed
 from fastai.callback.core import Callback
 from fastai.imports import noop  # the one `Learner.no_logging` sets (not fastcore's)
-from fastcore.script import call_parse, Param
+from fastcore.script import call_parse
 from .data import *
 from .learner import *
 from .packed import open_images
@@ -214,7 +214,7 @@ def train_run(catalog, # catalogue file (CSV, FITS, ECSV) or DataFrame
 def train_cli(catalog:str, # catalogue of galaxies (CSV, FITS or ECSV) with the id and target columns
               images:str, # directory of <objID>.jpg images, or a packed store (metallicity-cnn pack)
               out:str, # run directory to write (model.json, model.pt, split.csv, metrics.json); under torchrun, rank 0 writes it
-              target:Param("target column(s), e.g. --target oh_p50 lgm_tot_p50", str, nargs='+')=DEFAULT_TARGET,
+              target:list[str]=DEFAULT_TARGET, # target column(s), e.g. --target oh_p50 lgm_tot_p50
               recipe:str='default', # training recipe: 'default' (best found on CPU), 'paper' (Wu & Boada 2019), 'tiny' (tests)
               arch:str=None, # architecture name, e.g. resnet34 (default: the recipe's)
               size:int=None, # image side in pixels after resampling (default: the recipe's)

@@ -12,11 +12,11 @@ from pathlib import Path
 import numpy as np, pandas as pd
 from PIL import Image
 from fastai.vision.all import (DataBlock, ImageBlock, TransformBlock, RegressionBlock, IndexSplitter, Resize, ResizeMethod,
-                               DihedralItem, Normalize, IntToFloatTensor, PILImage)
+                               DihedralItem, Normalize, IntToFloatTensor, PILImage, aug_transforms)
 
 # %% auto #0
-__all__ = ['SPLITS', 'read_table', 'CatalogReport', 'image_size', 'is_image_store', 'load_catalog', 'make_split', 'load_image',
-           'image_stats', 'pixel_stats', 'TargetReader', 'ImageReader', 'galaxy_dls']
+__all__ = ['SPLITS', 'AUGMENTATIONS', 'read_table', 'CatalogReport', 'image_size', 'is_image_store', 'load_catalog', 'make_split',
+           'load_image', 'image_stats', 'pixel_stats', 'TargetReader', 'ImageReader', 'augmentation', 'galaxy_dls']
 
 # %% ../nbs/01_data.ipynb #55bc053e
 def read_table(path:str|Path, # CSV, FITS (.fits/.fit) or ECSV file
@@ -188,6 +188,18 @@ class ImageReader:
     def __init__(self, images, id_col=DEFAULT_ID): self.images, self.id_col = Path(images), id_col
     def __call__(self, r): return self.images/f'{r[self.id_col]}.jpg'
 
+# %% ../nbs/01_data.ipynb #187f342e
+AUGMENTATIONS = ('dihedral', 'paper', 'none')
+
+def augmentation(name:str|bool='dihedral', # 'dihedral', 'paper' or 'none' (`True`/`False` for 'dihedral'/'none')
+                ) -> tuple:
+    "`(item_tfms, batch_tfms)` of the training augmentation `name`"
+    name = 'dihedral' if name is True else 'none' if name in (False, None) else name
+    if name not in AUGMENTATIONS: raise ValueError(f"augment must be one of {list(AUGMENTATIONS)}, got {name!r}")
+    if name == 'none': return [], []
+    extra = aug_transforms(do_flip=False, max_rotate=10., max_zoom=1.1, max_lighting=0.05, max_warp=0.) if name == 'paper' else []
+    return [DihedralItem(p=1.)], extra
+
 # %% ../nbs/01_data.ipynb #130c5857
 def galaxy_dls(df:pd.DataFrame, # validated catalogue
                images:str|Path, # image directory
@@ -196,7 +208,7 @@ def galaxy_dls(df:pd.DataFrame, # validated catalogue
                size:int=64, # image side in pixels
                bs:int=32, # batch size
                stats=None, # normalisation `(mean, std)`; `None` computes them from the training images
-               augment:bool=True, # random dihedral symmetries on training images
+               augment:str|bool='dihedral', # training augmentation: 'dihedral', 'paper' or 'none' (see `augmentation`)
                id_col:str=DEFAULT_ID, # id column
                seed:int|None=None, # seed of the shuffling
                num_workers:int=0, # data loading processes
@@ -208,6 +220,7 @@ def galaxy_dls(df:pd.DataFrame, # validated catalogue
     use = split != 'test'
     d, s = df[use].reset_index(drop=True), split[use]
     if not (s == 'train').any() or not (s == 'valid').any(): raise ValueError("need at least one 'train' and one 'valid' galaxy")
+    item_aug, batch_aug = augmentation(augment)
     if is_image_store(images):
         xblock, get_x, resize = TransformBlock(batch_tfms=IntToFloatTensor), images.reader(id_col, size), []
         if stats is None: stats = images.train_stats(d[s == 'train'], id_col, size)
@@ -216,8 +229,7 @@ def galaxy_dls(df:pd.DataFrame, # validated catalogue
         if stats is None: stats = image_stats([get_x(r) for _, r in d[s == 'train'].iterrows()], size)
     dblock = DataBlock(blocks=(xblock, RegressionBlock(n_out=len(targets))), get_x=get_x, get_y=TargetReader(targets),
                        splitter=IndexSplitter(np.flatnonzero(s == 'valid')),
-                       item_tfms=resize + ([DihedralItem(p=1.)] if augment else []),
-                       batch_tfms=[Normalize.from_stats(*stats)])
+                       item_tfms=resize + item_aug, batch_tfms=batch_aug + [Normalize.from_stats(*stats)])
     dls = dblock.dataloaders(d, bs=bs, num_workers=num_workers, seed=seed, device=device)
     dls.stats, dls.targets, dls.size = stats, targets, size
     return dls

@@ -11,27 +11,28 @@ import numpy as np, torch, torchvision
 import torch.nn.functional as F
 from torch import nn
 from fastai.vision.all import (vision_learner, create_vision_model, create_body, model_meta, Learner, Callback, AccumMetric,
-                               Module, set_seed, store_attr)
+                               Module, set_seed, store_attr, Adam, SGD)
+from functools import partial
 import fastai
 from .data import *
 
 # %% auto #0
-__all__ = ['RECIPES', 'SCHEDULES', 'OutputRange', 'MeanVarLinear', 'target_range', 'rmse_loss', 'gaussian_nll', 'target_metrics',
-           'get_arch', 'pretrained_weights', 'build_model', 'BF16CPU', 'galaxy_learner', 'get_recipe', 'n_epochs',
-           'fit_recipe', 'versions', 'save_model', 'load_model']
+__all__ = ['OPTIMISERS', 'RECIPES', 'RECIPE_CHOICES', 'OutputRange', 'MeanVarLinear', 'target_range', 'rmse_loss', 'gaussian_nll',
+           'target_metrics', 'get_arch', 'pretrained_weights', 'build_model', 'BF16CPU', 'galaxy_learner', 'get_recipe',
+           'n_epochs', 'fit_recipe', 'versions', 'save_model', 'load_model']
 
 # %% ../nbs/04_learner.ipynb #d7945be8
 class OutputRange(Module):
-    "Sigmoid-scale the first `k` outputs into `[lo, hi]`; with `gaussian`, `k` clamped log-variances after them, plus `logvar_shift`"
-    def __init__(self, lo, hi, gaussian:bool=False):
+    "Sigmoid-scale the first `k` outputs into `[lo, hi]` (or pass them through, `squash=False`); with `gaussian`, `k` clamped log-variances after them, plus `logvar_shift`"
+    def __init__(self, lo, hi, gaussian:bool=False, squash:bool=True):
         self.register_buffer('lo', torch.as_tensor(lo, dtype=torch.float32).reshape(-1))
         self.register_buffer('hi', torch.as_tensor(hi, dtype=torch.float32).reshape(-1))
-        self.k, self.gaussian = len(self.lo), gaussian
+        self.k, self.gaussian, self.squash = len(self.lo), gaussian, squash
         if gaussian: self.register_buffer('logvar_shift', torch.zeros(self.k)) # set by calibration after training
 
     def forward(self, x):
         x = x.float()
-        mu = torch.sigmoid(x[:, :self.k]) * (self.hi - self.lo) + self.lo
+        mu = torch.sigmoid(x[:, :self.k]) * (self.hi - self.lo) + self.lo if self.squash else x[:, :self.k]
         return torch.cat([mu, x[:, self.k:].clamp(-14, 6) + self.logvar_shift], 1) if self.gaussian else mu
 
 class MeanVarLinear(nn.Linear):
@@ -45,10 +46,10 @@ class MeanVarLinear(nn.Linear):
         b = self.bias if self.bias is not None else self.weight.new_zeros(self.out_features)
         return torch.cat([F.linear(x, self.weight[:self.k], b[:self.k]), F.linear(x.detach(), self.weight[self.k:], b[self.k:])], 1)
 
-def _add_outputs(model, lo, hi, gaussian:bool=False):
+def _add_outputs(model, lo, hi, gaussian:bool=False, squash:bool=True):
     "End `model`'s head with its outputs: `MeanVarLinear` as the last layer of a Gaussian head, then `OutputRange`"
     if gaussian: model[1][-1] = MeanVarLinear(model[1][-1], len(lo))
-    model[1].append(OutputRange(lo, hi, gaussian).to(next(model.parameters()).device))
+    model[1].append(OutputRange(lo, hi, gaussian, squash).to(next(model.parameters()).device))
     return model
 
 # %% ../nbs/04_learner.ipynb #8baf6944
@@ -117,6 +118,7 @@ def build_model(arch:str='resnet34', # architecture name
                 ps=(0.25, 0.5), # head dropout probabilities
                 gaussian:bool=False, # add a log-variance output per target
                 weights:str|Path|None=None, # ImageNet weights file for the body
+                squash:bool=True, # sigmoid-scale the outputs into `y_range` (False: linear outputs, as Wu & Boada)
                ) -> nn.Module:
     "A regression CNN for `n_targets` targets; body weights loaded from `weights` if given"
     a = get_arch(arch)
@@ -127,7 +129,7 @@ def build_model(arch:str='resnet34', # architecture name
     else: model = create_vision_model(a, n_out, pretrained=False, ps=list(ps))
     if weights is not None: _load_body(model, a, weights)
     lo, hi = y_range if y_range is not None else ([0.]*n_targets, [1.]*n_targets)
-    return _add_outputs(model, lo, hi, gaussian)
+    return _add_outputs(model, lo, hi, gaussian, squash)
 
 # %% ../nbs/04_learner.ipynb #430c24df
 def _load_body(model, arch, weights):
@@ -155,6 +157,8 @@ class BF16CPU(Callback):
     def after_cancel_batch(self): torch.set_autocast_enabled('cpu', False) if self.on else None
 
 # %% ../nbs/04_learner.ipynb #4d6927f4
+OPTIMISERS = {'adam': lambda mom: Adam, 'sgd': lambda mom: partial(SGD, mom=mom)}
+
 def galaxy_learner(dls, # from `galaxy_dls`
                    arch:str='resnet34', # architecture name
                    weights:str|Path|None=None, # ImageNet weights file for the body (see `pretrained_weights`)
@@ -164,31 +168,35 @@ def galaxy_learner(dls, # from `galaxy_dls`
                    wd:float=1e-2, # weight decay
                    bf16:bool=True, # bfloat16 autocast + channels_last when training on the CPU
                    y_range=None, # `(lo, hi)` per target; default: from the training targets
+                   squash:bool=True, # sigmoid-scale the outputs into `y_range` (False: linear, as Wu & Boada)
+                   opt:str='adam', # optimiser: 'adam' (fastai's default) or 'sgd' (with momentum `mom`, as Wu & Boada)
+                   mom:float=0.9, # SGD momentum
                   ) -> Learner:
     "A fastai `Learner` for the targets of `dls` with the paper's head, loss and metrics"
     targets = dls.targets
     if y_range is None: y_range = target_range(np.stack([np.asarray(y) for y in dls.train_ds.tls[1]]) , margin)
     a = get_arch(arch)
+    if opt not in OPTIMISERS: raise ValueError(f"optimiser must be one of {list(OPTIMISERS)}, got '{opt}'")
     learn = vision_learner(dls, a, normalize=False, n_out=len(targets) * (2 if gaussian else 1), pretrained=False,
                            ps=list(ps), loss_func=gaussian_nll if gaussian else rmse_loss, metrics=target_metrics(targets),
-                           wd=wd, cbs=[BF16CPU()] if bf16 else None)
+                           wd=wd, opt_func=OPTIMISERS[opt](mom), cbs=[BF16CPU()] if bf16 else None)
     if weights is not None: _load_body(learn.model, a, weights)
-    _add_outputs(learn.model, *y_range, gaussian)
-    store_attr('arch,gaussian,y_range,ps', self=learn, arch=arch)
+    _add_outputs(learn.model, *y_range, gaussian, squash)
+    store_attr('arch,gaussian,y_range,ps,squash', self=learn, arch=arch)
     return learn
 
 # %% ../nbs/04_learner.ipynb #ad87b9ff
+_BASE = dict(wd=1e-2, opt='adam', mom=0.9, schedule='one_cycle', freeze_epochs=0, warm_epochs=0, cycle_len=1, cycle_mult=2,
+             layer_lrs='discriminative', augment='dihedral', output='sigmoid')
 RECIPES = {
-    'paper':   dict(arch='resnet34', size=128, bs=64, lr=1e-2, wd=1e-2, schedule='sgdr', freeze_epochs=2, epochs=3,
-                    cycle_len=1, cycle_mult=2),
-    'default': dict(arch='resnet18', size=32, bs=16, lr=2e-3, wd=1e-2, schedule='one_cycle', freeze_epochs=0, epochs=60,
-                    cycle_len=1, cycle_mult=2),
-    'demo':    dict(arch='resnet18', size=32, bs=32, lr=3e-3, wd=1e-2, schedule='one_cycle', freeze_epochs=0, epochs=40,
-                    cycle_len=1, cycle_mult=2),
-    'tiny':    dict(arch='resnet18', size=32, bs=16, lr=3e-3, wd=1e-2, schedule='one_cycle', freeze_epochs=0, epochs=1,
-                    cycle_len=1, cycle_mult=2),
+    'paper':   dict(_BASE, arch='resnet34', size=128, bs=128, lr=0.1, wd=0., opt='sgd', schedule='sgdr', freeze_epochs=2,
+                    warm_epochs=1, epochs=3, layer_lrs='uniform', augment='paper', output='linear'),
+    'default': dict(_BASE, arch='resnet18', size=32, bs=16, lr=2e-3, epochs=60),
+    'demo':    dict(_BASE, arch='resnet18', size=32, bs=32, lr=3e-3, epochs=40),
+    'tiny':    dict(_BASE, arch='resnet18', size=32, bs=16, lr=3e-3, epochs=1),
 }
-SCHEDULES = ('sgdr', 'one_cycle')
+RECIPE_CHOICES = dict(schedule=('sgdr', 'one_cycle'), opt=tuple(OPTIMISERS), layer_lrs=('discriminative', 'uniform'),
+                      augment=AUGMENTATIONS, output=('sigmoid', 'linear'))
 
 # %% ../nbs/04_learner.ipynb #10b95480
 def get_recipe(name:str='default', # recipe name, one of `RECIPES`
@@ -200,32 +208,36 @@ def get_recipe(name:str='default', # recipe name, one of `RECIPES`
     bad = set(overrides) - set(r)
     if bad: raise ValueError(f"recipes have no setting {sorted(bad)}")
     r.update({k: v for k, v in overrides.items() if v is not None})
-    if r['schedule'] not in SCHEDULES: raise ValueError(f"schedule must be one of {SCHEDULES}")
+    for k, choices in RECIPE_CHOICES.items():
+        if r[k] not in choices: raise ValueError(f"{k} must be one of {list(choices)}, got {r[k]!r}")
     for k in ('size', 'bs', 'epochs', 'cycle_len'):
         if int(r[k]) < 1: raise ValueError(f"{k} must be at least 1, got {r[k]}")
     if r['lr'] <= 0: raise ValueError(f"lr must be positive, got {r['lr']}")
+    for k in ('freeze_epochs', 'warm_epochs', 'wd'):
+        if r[k] < 0: raise ValueError(f"{k} must not be negative, got {r[k]}")
     return r
 
 # %% ../nbs/04_learner.ipynb #fdbee754
 def n_epochs(recipe:dict) -> int:
-    "Total number of epochs `recipe` trains for, the frozen ones included"
+    "Total number of epochs `recipe` trains for, the frozen and constant-rate ones included"
     r = recipe
     main = r['cycle_len'] * (r['cycle_mult']**r['epochs'] - 1) // (r['cycle_mult'] - 1) if r['schedule'] == 'sgdr' and r['cycle_mult'] != 1 \
         else r['cycle_len'] * r['epochs'] if r['schedule'] == 'sgdr' else r['epochs']
-    return int(r['freeze_epochs'] + main)
+    return int(r['freeze_epochs'] + r['warm_epochs'] + main)
 
 # %% ../nbs/04_learner.ipynb #6abdea53
 def fit_recipe(learn:Learner, # from `galaxy_learner`
                recipe:dict, # from `get_recipe`
                cbs=None, # extra callbacks for the fit
               ):
-    "Train `learn` with `recipe`: the head with the body frozen, then everything with lrs `slice(lr/100, lr)`"
+    "Train `learn` with `recipe`: the head alone and then everything at constant `lr`, then everything under its schedule"
     r = recipe
+    lrs = r['lr'] if r['layer_lrs'] == 'uniform' else slice(r['lr']/100, r['lr'])
     if r['freeze_epochs']:
         learn.freeze()
-        learn.fit_one_cycle(r['freeze_epochs'], r['lr'], wd=r['wd'], cbs=cbs)
+        learn.fit(r['freeze_epochs'], r['lr'], wd=r['wd'], cbs=cbs)
     learn.unfreeze()
-    lrs = slice(r['lr']/100, r['lr'])
+    if r['warm_epochs']: learn.fit(r['warm_epochs'], lrs, wd=r['wd'], cbs=cbs)
     if r['schedule'] == 'sgdr': learn.fit_sgdr(r['epochs'], r['cycle_len'], lr_max=lrs, cycle_mult=r['cycle_mult'], wd=r['wd'], cbs=cbs)
     else: learn.fit_one_cycle(r['epochs'], lrs, wd=r['wd'], cbs=cbs)
     return learn
@@ -257,7 +269,8 @@ def load_model(path:str|Path, # run directory with model.json and model.pt
     for f in ('model.json', 'model.pt'):
         if not (path/f).is_file(): raise FileNotFoundError(f"{path} is not a model directory: {f} is missing")
     meta = load_json(path/'model.json')
-    model = build_model(meta['arch'], len(meta['targets']), meta['y_range'], meta['ps'], meta['gaussian'])
+    model = build_model(meta['arch'], len(meta['targets']), meta['y_range'], meta['ps'], meta['gaussian'],
+                        squash=meta.get('output', 'sigmoid') == 'sigmoid')  # runs before 'output' existed were all sigmoid
     try: sd = torch.load(path/'model.pt', map_location='cpu', weights_only=True)
     except Exception as e: raise ValueError(f"{path/'model.pt'} is not a plain tensor state_dict ({type(e).__name__}: {str(e)[:200]})") from None
     model.load_state_dict(sd)

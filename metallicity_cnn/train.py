@@ -188,8 +188,8 @@ def train_run(catalog, # catalogue file (CSV, FITS, ECSV) or DataFrame
     if main: print(rep, _weights_note(r['arch'], pretrained, weights), sep='\n')
     distributed_setup()
     set_seed(seed, reproducible=True)
-    dls = galaxy_dls(df, src, split, targets, r['size'], r['bs'], IMAGENET_STATS if weights else None, id_col=id_col, seed=seed)
-    learn = galaxy_learner(dls, r['arch'], weights, gaussian=gaussian, wd=r['wd'])
+    dls = galaxy_dls(df, src, split, targets, r['size'], r['bs'], IMAGENET_STATS if weights else None, r['augment'], id_col, seed)
+    learn = galaxy_learner(dls, r['arch'], weights, gaussian=gaussian, wd=r['wd'], squash=r['output'] == 'sigmoid', opt=r['opt'], mom=r['mom'])
     with contextlib.ExitStack() as ctx:
         if not (progress and main): ctx.enter_context(learn.no_bar()); ctx.enter_context(learn.no_logging())
         elif not interactive(): ctx.enter_context(learn.no_bar()); ctx.enter_context(learn.added_cbs(EpochLines()))
@@ -197,7 +197,7 @@ def train_run(catalog, # catalogue file (CSV, FITS, ECSV) or DataFrame
         fit_recipe(learn, r)
     out = Path(out)
     meta = dict(arch=r['arch'], targets=targets, size=r['size'], stats=dls.stats, y_range=learn.y_range, ps=list(learn.ps),
-                gaussian=gaussian, normalisation='imagenet' if weights else 'dataset', recipe=r, seed=seed, split_seed=split_seed,
+                output=r['output'], gaussian=gaussian, normalisation='imagenet' if weights else 'dataset', recipe=r, seed=seed, split_seed=split_seed,
                 pretrained=str(weights) if weights else 'random', id_col=id_col, catalog=rep.to_dict(),
                 n_train=int((split == 'train').sum()), world_size=_trained_world_size(), train_seconds=round(time.time() - t0, 1))
     if not main: return {}

@@ -17,23 +17,36 @@ from . import __version__
 from .core import *
 
 # %% auto #0
-__all__ = ['SQL_PATH', 'CUTOUT_PATH', 'MAX_ROWS', 'RETRY_STATUS', 'COLUMNS', 'INVALID', 'MANIFEST_COLUMNS', 'server_url',
-           'RateLimiter', 'LimitedRetry', 'make_session', 'n_attempts', 'selection_sql', 'SkyServerError', 'parse_csv',
+__all__ = ['SQL_PATH', 'CUTOUT_PATH', 'MAX_ROWS', 'QUERY_LIMIT_S', 'RELEASES', 'RETRY_STATUS', 'COLUMNS', 'INVALID',
+           'MANIFEST_COLUMNS', 'check_release', 'server_url', 'RateLimiter', 'LimitedRetry', 'make_session',
+           'n_attempts', 'selection_sql', 'SkyServerError', 'parse_csv', 'server_message', 'is_query_timeout',
            'run_sql', 'query_catalog', 'provenance_path', 'download_catalog', 'download_catalog_cli', 'check_jpeg',
            'fetch_cutout', 'download_images', 'manifest_summary', 'download_images_cli']
 
 # %% ../nbs/02_sdss.ipynb #f87970c6
 SQL_PATH = '/SkyServerWS/SearchTools/SqlSearch'
 CUTOUT_PATH = '/SkyServerWS/ImgCutout/getjpeg'
-MAX_ROWS = 500_000 # SkyServer returns at most this many rows per query
+MAX_ROWS = 500_000 # spExecuteSQL returns at most this many rows per query
+QUERY_LIMIT_S = 600 # SkyServer cancels an SQL query after this many seconds
+RELEASES = range(12, 18) # releases whose SkyServerWS serves GalSpecInfo and GalSpecExtra: DR12 to DR17
+
+def check_release(release:int, # SDSS data release
+                 ) -> int:
+    "`release` as an int if SkyServerWS serves the MPA-JHU tables for it, else `ValueError` saying why"
+    try: r = int(release)
+    except (TypeError, ValueError): raise ValueError(f"release must be an SDSS data release number such as 14, got {release!r}") from None
+    if r in RELEASES: return r
+    why = ('has no MPA-JHU tables (GalSpecInfo and GalSpecExtra arrived with DR8)' if r < 8 else
+           'is not served by SkyServerWS' if r < RELEASES.start else
+           'is an SDSS-V release without the SDSS-I to IV MPA-JHU tables')
+    raise ValueError(f"release {r} {why}; pass --release {RELEASES.start} to {RELEASES.stop - 1} (the paper used 14)")
 
 def server_url(release:int=14, # SDSS data release
                server:str|None=None, # base URL that replaces the release's SkyServer
               ) -> str:
-    "Base URL of the SkyServer of data release `release`, or `server` when given"
-    if server: return server.rstrip('/')
-    if int(release) < 1: raise ValueError(f"release must be a positive SDSS data release number, got {release}")
-    return f'https://skyserver.sdss.org/dr{int(release)}'
+    "Base URL of the SkyServer of data release `release` (checked by `check_release`), or `server` when given"
+    r = check_release(release)
+    return server.rstrip('/') if server else f'https://skyserver.sdss.org/dr{r}'
 
 # %% ../nbs/02_sdss.ipynb #f35f3ed2
 class RateLimiter:
@@ -57,7 +70,7 @@ class RateLimiter:
         with self._lock: self._next = max(self._next, self.clock() + seconds)
 
 # %% ../nbs/02_sdss.ipynb #b1edcb90
-RETRY_STATUS = (429, *range(500, 600))
+RETRY_STATUS = (429, 502, 503, 504)
 
 class LimitedRetry(Retry):
     "urllib3 `Retry` whose retries wait for a shared `RateLimiter` and whose `Retry-After` pauses all its users"
@@ -78,19 +91,21 @@ class LimitedRetry(Retry):
 
 # %% ../nbs/02_sdss.ipynb #b2f6c211
 def make_session(limiter:RateLimiter|None=None, # shared rate limit of every attempt
-                 retries:int=5, # retries of a request after a connection error, timeout, 429 or 5xx
+                 retries:int=5, # retries of a request after a connection failure, 429, 502, 503 or 504
                  backoff:float=1., # backoff factor: waits of 0, 2, 4, 8... times this between retries
                  pool:int=8, # connections kept open (the number of threads using the session)
+                 sql:bool=False, # a session for SQL queries: no retry once a query was sent, one connection per query
                 ) -> requests.Session:
     "`requests.Session` retrying failed requests `retries` times with exponential `backoff`, honouring `Retry-After`"
     if retries < 0 or backoff < 0: raise ValueError(f"retries ({retries}) and backoff ({backoff}) must be >= 0")
-    retry = LimitedRetry(total=retries, backoff_factor=backoff, status_forcelist=RETRY_STATUS,
+    retry = LimitedRetry(total=retries, read=False if sql else None, backoff_factor=backoff, status_forcelist=RETRY_STATUS,
                          respect_retry_after_header=True, raise_on_status=False)
     retry.limiter = limiter
     s = requests.Session()
     adapter = HTTPAdapter(max_retries=retry, pool_connections=1, pool_maxsize=max(pool, 1))
     s.mount('http://', adapter); s.mount('https://', adapter)
     s.headers['User-Agent'] = f'metallicity-cnn/{__version__} (python-requests)'
+    if sql: s.headers['Connection'] = 'close'
     return s
 
 # %% ../nbs/02_sdss.ipynb #16106358
@@ -142,36 +157,78 @@ def selection_sql(petro_r=(10, 18), # range of the r-band Petrosian magnitude
 
 # %% ../nbs/02_sdss.ipynb #638f3016
 class SkyServerError(RuntimeError):
-    "SkyServer answered with an error (HTTP status, HTML error page or error text) instead of data"
+    "SkyServer answered with an error (HTTP status, error table or page) instead of data, or did not answer"
 
 def _text_of(body:str, n:int=300) -> str:
     "The first `n` characters of `body` with HTML tags and runs of white space removed"
     return re.sub(r'\s+', ' ', re.sub(r'<[^>]*>', ' ', body)).strip()[:n]
 
+def _error_table(lines:list) -> str:
+    "What to tell the user about spExecuteSQL's `error_message` table (header and rows in `lines`)"
+    msg = _text_of(' '.join(lines[1:] or lines))
+    if m := re.search(r'limit is\s+top (\d+)', msg, re.I):
+        return f"SkyServer returns at most {int(m[1]):,} rows per query and refused a larger page: pass --page-size {m[1]} or less"
+    return f"SkyServer refused the query: {msg}"
+
 # %% ../nbs/02_sdss.ipynb #346ddaec
 def parse_csv(text:str, # body of a SkyServer `format=csv` answer
              ) -> pd.DataFrame:
-    "Table of a SkyServer CSV answer, ids as strings; raises `SkyServerError` for error pages"
+    "Table of a SkyServer CSV answer, ids as strings; raises `SkyServerError` for error tables and pages"
     body = text.lstrip()
     if body[:1] == '<' or '<html' in body[:1000].lower():
         raise SkyServerError(f"SkyServer returned an HTML page instead of CSV: {_text_of(body)}")
     lines = [l for l in body.splitlines() if l.strip() and not l.startswith('#')]
     if not lines: return pd.DataFrame()
-    if 'error' in lines[0].lower(): raise SkyServerError(f"SkyServer reported an error: {_text_of(body)}")
+    if 'error' in lines[0].lower(): raise SkyServerError(_error_table(lines))
     return pd.read_csv(io.StringIO('\n'.join(lines)), dtype={DEFAULT_ID: str, 'specObjID': str})
 
+# %% ../nbs/02_sdss.ipynb #5e0d7a11
+def server_message(r:requests.Response) -> str:
+    "SkyServer's message in the error response `r`: the `ErrorMessage` of its JSON body, else the body's text or the reason"
+    try: j = r.json()
+    except ValueError: j = None
+    if isinstance(j, dict) and j.get('ErrorMessage'): return ' '.join(str(j['ErrorMessage']).split())
+    return _text_of(r.text) or (r.reason or '')
+
+def is_query_timeout(message:str) -> bool:
+    "Whether `message` is SQL Server's report of a query cancelled at its time limit"
+    return bool(re.search(r'timeout (period elapsed|expired)', message, re.I))
+
 # %% ../nbs/02_sdss.ipynb #b4ba94c8
+def _why(e:Exception) -> str:
+    "The operating system's reason inside a requests/urllib3 connection error, else the error's type"
+    m = re.search(r'\[Errno -?\d+\] ([^\'")\]]+)', str(e))
+    return m[1].strip() if m else type(e).__name__
+
+def _query_error(r:requests.Response) -> str:
+    "What to tell the user about the error response `r` to a query"
+    msg = server_message(r)
+    if is_query_timeout(msg):
+        return (f"SkyServer stopped the query at its {QUERY_LIMIT_S} s limit ({msg}); ask for fewer rows per query, "
+                "e.g. --page-size 50000")
+    if r.status_code in RETRY_STATUS:
+        return f"SkyServer is unavailable: HTTP {r.status_code} after {n_attempts(r)} attempts ({msg}); try again later"
+    return f"SkyServer rejected the query: HTTP {r.status_code}: {msg}"
+
+# %% ../nbs/02_sdss.ipynb #c7a9e0f3
 def run_sql(sql:str, # the query
             server:str, # SkyServer base URL
-            session:requests.Session, # session from `make_session`
+            session:requests.Session, # session from `make_session(sql=True)`
             limiter:RateLimiter|None=None, # rate limit of the first attempt (retries use the session's)
-            timeout:float=600., # seconds to wait for the server to connect and to answer
+            timeout:float=QUERY_LIMIT_S + 60., # seconds to wait for the answer (longer than SkyServer's own 600 s)
            ) -> pd.DataFrame:
     "Result table of `sql` on the SkyServer SQL search at `server`; raises `SkyServerError` on any error"
     if limiter is not None: limiter.wait()
-    r = session.get(server + SQL_PATH, params=dict(cmd=sql, format='csv', searchtool='SQL'), timeout=(timeout, timeout))
-    if r.status_code != 200:
-        raise SkyServerError(f"SkyServer answered HTTP {r.status_code} to the query after {n_attempts(r)} attempts: {_text_of(r.text)}")
+    try: r = session.get(server + SQL_PATH, params=dict(cmd=sql, format='csv'), timeout=(min(timeout, 30.), timeout))
+    except requests.ConnectionError as e:  # requests' ConnectTimeout is one too
+        raise SkyServerError(f"the connection to {server} failed ({_why(e)}); check the address and the network, "
+                             "or try again later") from None
+    except requests.Timeout:
+        raise SkyServerError(f"no answer from {server} within {timeout:g} s; SkyServer ends a query at {QUERY_LIMIT_S} s "
+                             "with its own message, so the server or the network is stuck: try again later") from None
+    except requests.RequestException as e:  # e.g. a body cut off
+        raise SkyServerError(f"the answer from {server} broke off ({type(e).__name__}); try again later") from None
+    if r.status_code != 200: raise SkyServerError(_query_error(r))
     return parse_csv(r.text)
 
 # %% ../nbs/02_sdss.ipynb #50f103b0
@@ -181,29 +238,37 @@ def _check_page(df, after):
     if after and (int(df[DEFAULT_ID].iloc[0]), int(df.specObjID.iloc[0])) <= tuple(map(int, after)):
         raise SkyServerError(f"SkyServer returned rows at or before {after}: paging does not advance")
 
+def _check_paging(page_size, limit, timeout):
+    if not 0 < page_size <= MAX_ROWS: raise ValueError(f"page_size must be between 1 and {MAX_ROWS:,}, got {page_size}")
+    if limit is not None and limit < 1: raise ValueError(f"limit must be a positive number of rows, got {limit}")
+    if not timeout > 0: raise ValueError(f"timeout must be a positive number of seconds, got {timeout}")
+    if timeout <= QUERY_LIMIT_S:
+        warnings.warn(f"timeout={timeout:g} s is shorter than SkyServer's {QUERY_LIMIT_S} s query limit: a slow query "
+                      "is abandoned before SkyServer's own message arrives")
+
 # %% ../nbs/02_sdss.ipynb #4edb0cad
 def query_catalog(server:str, # SkyServer base URL (see `server_url`)
                   limit:int|None=None, # stop after this many rows (`None`: the whole sample)
-                  page_size:int=50_000, # rows per query (at most 500,000)
+                  page_size:int=MAX_ROWS, # rows per query (at most 500,000; the whole sample fits in one)
                   max_qpm:float=60, # most queries per minute, retries included
-                  timeout:float=600., # seconds to wait for each answer
-                  retries:int=5, # retries of a query after a timeout, 429 or 5xx
+                  timeout:float=QUERY_LIMIT_S + 60., # seconds to wait for each answer (longer than SkyServer's 600 s)
+                  retries:int=5, # retries of a query that could not be sent, or was answered 429, 502, 503 or 504
                   backoff:float=1., # exponential backoff factor of the retries
                   **cuts, # cuts of `selection_sql`
                  ) -> tuple:
-    "`(DataFrame, n_queries)`: the sample selected by `cuts`, read page by page"
-    if not 0 < page_size <= MAX_ROWS: raise ValueError(f"page_size must be between 1 and {MAX_ROWS:,}, got {page_size}")
-    if limit is not None and limit < 1: raise ValueError(f"limit must be a positive number of rows, got {limit}")
-    limiter = RateLimiter(max_qpm/60)
-    session, pages, after, n, n_queries = make_session(limiter, retries, backoff, pool=1), [], None, 0, 0
+    "`(DataFrame, n_queries)`: the sample selected by `cuts`, read in pages of `page_size` rows up to the first short one"
+    _check_paging(page_size, limit, timeout)
+    limiter, pages, after, n, n_queries = RateLimiter(max_qpm/60), [], None, 0, 0
     while limit is None or n < limit:
         top = page_size if limit is None else min(page_size, limit - n)
-        df = run_sql(selection_sql(top=top, after=after, **cuts), server, session, limiter, timeout)
+        with make_session(limiter, retries, backoff, pool=1, sql=True) as session:  # a fresh connection for each query
+            df = run_sql(selection_sql(top=top, after=after, **cuts), server, session, limiter, timeout)
         n_queries += 1
-        if not len(df): break
-        _check_page(df, after)
-        pages.append(df); n += len(df)
-        after = (df[DEFAULT_ID].iloc[-1], df.specObjID.iloc[-1])
+        if len(df):
+            _check_page(df, after)
+            pages.append(df); n += len(df)
+            after = (df[DEFAULT_ID].iloc[-1], df.specObjID.iloc[-1])
+        if len(df) < top: break  # a short page is the last: nothing comes after it
     return (pd.concat(pages, ignore_index=True) if pages else pd.DataFrame(columns=[c.split('.')[1] for c in COLUMNS])), n_queries
 
 # %% ../nbs/02_sdss.ipynb #99c8979c
@@ -214,13 +279,13 @@ def provenance_path(catalog:str|Path) -> Path:
 
 # %% ../nbs/02_sdss.ipynb #1107c5f8
 def download_catalog(out:str|Path, # output catalogue CSV
-                     release:int=14, # SDSS data release
+                     release:int=14, # SDSS data release (12 to 17)
                      limit:int|None=None, # stop after this many rows (`None`: the whole sample)
                      server:str|None=None, # SkyServer base URL (default: the release's)
-                     page_size:int=50_000, # rows per query (at most 500,000)
+                     page_size:int=MAX_ROWS, # rows per query (at most 500,000)
                      max_qpm:float=60, # most queries per minute, retries included
-                     timeout:float=600., # seconds to wait for each answer
-                     retries:int=5, # retries of a query after a timeout, 429 or 5xx
+                     timeout:float=QUERY_LIMIT_S + 60., # seconds to wait for each answer (longer than SkyServer's 600 s)
+                     retries:int=5, # retries of a query that could not be sent, or was answered 429, 502, 503 or 504
                      backoff:float=1., # exponential backoff factor of the retries
                      **cuts, # cuts of `selection_sql`
                     ) -> pd.DataFrame:
@@ -231,28 +296,29 @@ def download_catalog(out:str|Path, # output catalogue CSV
     if dup.any(): warnings.warn(f"{dup.sum()} galaxies have several spectra: kept the first spectrum of each")
     df = df[~dup].reset_index(drop=True)
     with atomic_write(out) as f: df.to_csv(f, index=False)
-    save_json(dict(sql=selection_sql(**cuts), paging=f"keyset on (objID, specObjID), {page_size} rows per query",
-                   release=release, server=url, date=datetime.now(timezone.utc).isoformat(timespec='seconds'),
-                   n_rows=len(df), n_queries=nq, n_duplicates_dropped=int(dup.sum()), limit=limit,
-                   metallicity_cnn=__version__), provenance_path(out))
+    save_json(dict(sql=selection_sql(**cuts), release=release, server=url, n_rows=len(df), n_queries=nq,
+                   paging=f"keyset on (objID, specObjID), pages of {page_size} rows up to the first short page",
+                   date=datetime.now(timezone.utc).isoformat(timespec='seconds'), n_duplicates_dropped=int(dup.sum()),
+                   limit=limit, metallicity_cnn=__version__), provenance_path(out))
     return df
 
 # %% ../nbs/02_sdss.ipynb #600e251d
 @call_parse
 def download_catalog_cli(out:str=None, # output catalogue CSV (required); provenance goes to <name>.provenance.json
-                         release:int=14, # SDSS data release
+                         release:int=14, # SDSS data release (12 to 17; the paper used 14)
                          limit:int=None, # stop after this many rows (default: the whole sample)
                          server:str=None, # SkyServer base URL (default: https://skyserver.sdss.org/dr<release>)
-                         page_size:int=50_000, # rows per query (SkyServer returns at most 500,000)
+                         page_size:int=MAX_ROWS, # rows per query (SkyServer returns at most 500,000)
                          max_qpm:float=60, # most queries per minute, retries included
-                         timeout:float=600., # seconds to wait for each answer
-                         retries:int=5, # retries of a query after a timeout, HTTP 429 or 5xx
+                         timeout:float=QUERY_LIMIT_S + 60., # seconds to wait for each answer (SkyServer stops queries at 600)
+                         retries:int=5, # retries of a query that could not be sent, or was answered HTTP 429, 502, 503 or 504
+                         backoff:float=1., # exponential backoff factor of the retries (waits of 0, 2, 4, ... times it)
                         ) -> int:
     "Query SkyServer for the paper's sample of spectroscopic galaxies and write it as a CSV catalogue"
     if not out: raise ValueError("--out is required: the CSV file to write the catalogue to")
-    try: df = download_catalog(out, release, limit, server, page_size, max_qpm, timeout, retries)
-    except (SkyServerError, requests.RequestException) as e:
-        print(f"download-catalog: {e}\nNothing was written; rerun the same command to try again.", file=sys.stderr)
+    try: df = download_catalog(out, release, limit, server, page_size, max_qpm, timeout, retries, backoff)
+    except SkyServerError as e:
+        print(f"download-catalog: {e} (nothing was written)", file=sys.stderr)
         return 1
     print(f"{len(df)} galaxies written to {out} (provenance: {provenance_path(out)})")
     return 0
@@ -368,9 +434,9 @@ def download_images(catalog:str|Path|pd.DataFrame, # catalogue (CSV or DataFrame
                     workers:int=8, # concurrent requests
                     max_rate:float=10., # most requests per second, retries included (0: no cap)
                     server:str|None=None, # SkyServer base URL (default: the release's)
-                    release:int=14, # SDSS data release
+                    release:int=14, # SDSS data release (12 to 17)
                     timeout:float=30., # seconds to wait to connect and for each read
-                    retries:int=5, # retries of a request (429, 5xx, timeouts, broken bodies)
+                    retries:int=5, # retries of a request (429, 502-504, timeouts, connection errors, broken bodies)
                     backoff:float=1., # exponential backoff factor of the retries
                     blank_std:float=2., # images with a smaller pixel standard deviation in every band are blank
                     manifest:str|Path|None=None, # manifest CSV (default: `<out>/manifest.csv`)
@@ -410,9 +476,9 @@ def download_images_cli(catalog:str=None, # catalogue CSV with objID, ra, dec, a
                         workers:int=8, # concurrent requests
                         max_rate:float=10., # most requests per second, retries included (0: no cap)
                         server:str=None, # SkyServer base URL (default: https://skyserver.sdss.org/dr<release>)
-                        release:int=14, # SDSS data release
+                        release:int=14, # SDSS data release (12 to 17)
                         timeout:float=30., # seconds to wait to connect and for each read
-                        retries:int=5, # retries of a request (HTTP 429, 5xx, timeouts, broken bodies)
+                        retries:int=5, # retries of a request (HTTP 429, 502-504, timeouts, connection errors, broken bodies)
                         backoff:float=1., # exponential backoff factor of the retries (waits of 0, 2, 4, ... times it)
                         blank_std:float=2., # images with a smaller pixel standard deviation in every band are blank
                         manifest:str=None, # manifest CSV (default: <out>/manifest.csv)

@@ -6,11 +6,12 @@ SQL search (`format=csv`): a `#Table1` line, a header and the rows; the query ru
 without TOP gets `TOP max_rows`, and a TOP above `max_rows` or a statement that is not a SELECT is refused with a one-column
 `error_message` table (HTTP 200). A table outside `tables` is an SQL error: HTTP 500 with SkyServer's JSON body
 (`ErrorCode`, `ErrorType`, `ErrorMessage`, `LogMessageID`, `LogTime`).
-Cutouts: a position that matches no galaxy is answered with a uniform image.
+Cutouts: width and height clamped to 64-2048 (the image is served at the clamped size); a position that matches no galaxy
+is outside the footprint: HTTP 404 "NOT FOUND. Requested (ra, dec) is outside the SDSS footprint." with a JPEG body.
 
 Faults are given per key (an objID for cutouts, 'sql' for queries) as a list consumed one per request; `always` is the
 fault of every request whose list is empty (a server that is down). Fault names:
-  '500' (queries: an SQL error, HTTP 500 + JSON; cutouts: HTTP 500 + an HTML page),
+  '500' (queries: an SQL error, HTTP 500 + JSON; cutouts: ImgCutout's own failure, HTTP 500 + JPEG),
   'sqltimeout' (HTTP 500 + JSON with SQL Server's timeout message, as after SkyServer's 600 s),
   'throttle' (spExecuteSQL's "Maximum 60 queries allowed per minute" error table, HTTP 200),
   '502', '503', '504' (an HTML page from the front end), '429' (with Retry-After: `retry_after`),
@@ -25,19 +26,21 @@ from metallicity_cnn.core import sample_dir
 
 SQL_PATH, CUTOUT_PATH = '/SkyServerWS/SearchTools/SqlSearch', '/SkyServerWS/ImgCutout/getjpeg'
 TABLES = ('SpecObj', 'Galaxy', 'GalSpecInfo', 'GalSpecExtra')
+OFF_FOOTPRINT = 'NOT FOUND. Requested (ra, dec) is outside the SDSS footprint.'
 TIMEOUT_MESSAGE = ('Execution Timeout Expired.  The timeout period elapsed prior to completion of the operation or the '
                    'server is not responding.')
 PHRASES = {502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout'}
 
 
 def make_catalog(n=None, start=0):
-    "Rows of the shared sample with made-up, distinct `specObjID`, `ra` and `dec` (the sample has no positions)"
+    "Rows of the shared sample with made-up, distinct `specObjID`, `ra`, `dec` and `petroR90_r` (the sample has none)"
     df = pd.read_csv(sample_dir()/'catalog.csv', dtype={'objID': str}).iloc[start:None if n is None else start+n]
     df = df.reset_index(drop=True)
     i = np.arange(start, start + len(df))
     df['specObjID'] = [str(299489677444933632 + 1000*k) for k in i]
     df['ra'], df['dec'] = np.round(120 + i*0.01, 5), np.round(30 - i*0.005, 5)
-    return df[['objID', 'specObjID', 'ra', 'dec', 'oh_p50']]
+    df['petroR90_r'] = np.round(3 + (i*37 % 100)/10, 2)  # 3.0 to 12.9 arcsec
+    return df[['objID', 'specObjID', 'ra', 'dec', 'petroR90_r', 'oh_p50']]
 
 
 def _pos(ra, dec): return f'{float(ra):.5f},{float(dec):.5f}'
@@ -161,9 +164,11 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(200, body, 'text/plain', cut=fault == 'truncated')
 
     def _cutout(self, fake, key, q, fault):
-        size = int(q.get('width', 128))
-        if fault == '500': return self._send(500, '<html><body>Server Error</body></html>', 'text/html')
-        if fault == 'blank' or key == 'outside': body = _jpeg(Image.new('RGB', (size, size), (30, 30, 30)))
+        side = max(64, min(2048, int(q.get('width', 128))))  # ImgCutout.validateInput clamps width and height
+        grey = _jpeg(Image.new('RGB', (side, side), (30, 30, 30)))
+        if fault == '500': return self._send(500, grey, reason='INTERNAL SERVER ERROR. The frames could not be read.')
+        if key == 'outside': return self._send(404, grey, reason=OFF_FOOTPRINT)
+        if fault == 'blank': body = grey
         elif fault == 'small': body = fake.image(key, 64)
-        else: body = fake.image(key, size)
+        else: body = fake.image(key, side)
         self._send(200, body, cut=fault == 'truncated')

@@ -1,8 +1,10 @@
-"""Catalogue query and cutout download against a fake SkyServer on 127.0.0.1 that answers queries in the real service's
-shapes (JSON HTTP 500 for SQL errors and timeouts, spExecuteSQL's error tables) and injects the faults of a real one."""
+"""Catalogue query and cutout download against a fake SkyServer on 127.0.0.1 that answers in the real service's shapes
+(JSON HTTP 500 for SQL errors and timeouts, spExecuteSQL's error tables, 404 outside the footprint, clamped sizes) and
+injects the faults of a real one."""
 import inspect, json, signal, socket, subprocess, sys, time
 from pathlib import Path
 import numpy as np, pandas as pd, pytest
+from PIL import Image
 sys.path.insert(0, str(Path(__file__).parent))
 from fake_skyserver import FakeSkyServer, make_catalog
 from metallicity_cnn.core import load_json, sample_dir
@@ -216,25 +218,141 @@ def test_catalog_cli(tmp_path, capsys):
 def test_every_row_is_a_valid_file_or_a_recorded_failure(tmp_path):
     cat = make_catalog(24)
     asked = cat.copy()
-    asked.loc[11, ['ra', 'dec']] = (10., -80.)  # outside the footprint: the server has nothing there
+    asked.loc[11, ['ra', 'dec']] = (10., -80.)  # outside the footprint: the server answers 404
     ids = cat.objID
     faults = {ids[0]: ['503', '502'], ids[1]: ['504'], ids[3]: ['slow'], ids[4]: ['truncated'], ids[5]: ['html'],
               ids[6]: ['500']*10, ids[7]: ['blank']*10, ids[8]: ['small']*10, ids[9]: ['truncated']*10, ids[10]: ['slow']*10}
     with FakeSkyServer(cat, slow_s=0.8, faults=faults) as fs:
-        m = download_images(asked, tmp_path, workers=4, max_rate=50, server=fs.url, progress=False, **FAST)
+        m = download_images(asked, tmp_path, scale=0.296, workers=4, max_rate=50, server=fs.url, progress=False, **FAST)
         served = {k: len(fs.requests_for(k)) for k in ids}
+        n_outside = len(fs.requests_for('outside'))
     assert m.objID.tolist() == ids.tolist()  # one manifest row per catalogue row, in order
-    expected = {ids[6]: 'HTTP 500', ids[7]: 'blank image', ids[8]: 'wrong size 64x64 (expected 128x128)',
-                ids[9]: 'invalid image: body cut off', ids[10]: 'timeout', ids[11]: 'blank image'}
+    expected = {ids[6]: 'HTTP 500 INTERNAL SERVER ERROR. The frames could not be read.', ids[7]: 'blank image',
+                ids[8]: 'wrong size 64x64 (expected 128x128)', ids[9]: 'invalid image: body cut off', ids[10]: 'timeout'}
     failed = m[m.status == 'failed']
     assert dict(zip(failed.objID, failed.reason)) == expected
-    assert valid_files(tmp_path) == set(ids) - set(expected)  # nothing lost: the rest are valid files
+    assert m.status[11] == 'absent' and m.reason[11] == 'no image at these coordinates' and m.attempts[11] == n_outside == 1
+    assert valid_files(tmp_path) == set(ids) - set(expected) - {ids[11]}  # nothing lost: the rest are valid files
     assert not any(tmp_path.glob('*.tmp')) and not any(tmp_path.glob('.*.tmp'))
     att = dict(zip(m.objID, m.attempts))
     assert [att[i] for i in ids[:11]] == [3, 2, 1, 2, 2, 2, 1, 1, 1, 4, 4]  # 500, blank and size are not retried
     assert {i: served[i] for i in ids[:11]} == {i: att[i] for i in ids[:11]}
-    assert (m[m.status == 'ok'].reason == 'downloaded').all()
+    assert (m[m.status == 'ok'].reason == 'downloaded').all() and (m.scale == 0.296).all()
     pd.testing.assert_frame_equal(pd.read_csv(tmp_path/'manifest.csv', dtype={'objID': str}), m)
+
+
+def test_off_footprint_is_recorded_never_retried_and_not_a_fault(tmp_path, capsys):
+    cat = make_catalog(12)
+    asked = cat.copy()
+    asked.loc[:7, 'ra'], asked.loc[:7, 'dec'] = 10. + np.arange(8), -80.  # the first 8 are outside the footprint
+    asked.to_csv(tmp_path/'cat.csv', index=False)
+    args = ['download-images', '--catalog', str(tmp_path/'cat.csv'), '--out', str(tmp_path/'img'), '--no-progress',
+            '--retries', '3', '--backoff', '0.01', '--timeout', '2', '--workers', '2', '--max-failures', '2']
+    with FakeSkyServer(cat) as fs:
+        assert run_command(args + ['--server', fs.url]) == 0  # rows outside the footprint are not failures
+        assert len(fs.requests_for('outside')) == 8  # once each, although a streak of 2 would stop a failing run
+        assert run_command(args + ['--server', fs.url]) == 0
+        assert len(fs.log) == 12  # the rerun asks for nothing: 4 images present, 8 known to be outside
+    out = capsys.readouterr().out
+    assert '12 rows: 4 ok (0 already present, 4 downloaded), 8 outside the survey footprint, 0 failed' in out
+    assert '12 rows: 4 ok (4 already present, 0 downloaded), 8 outside the survey footprint, 0 failed' in out
+    m = pd.read_csv(tmp_path/'img'/'manifest.csv', dtype={'objID': str})
+    assert (m.status == 'absent').sum() == 8 and (m.reason[m.status == 'absent'] == 'no image at these coordinates').all()
+    assert {p.stem for p in (tmp_path/'img').glob('*.jpg')} == set(cat.objID[8:])
+
+
+def test_a_404_without_the_footprint_message_is_an_error(tmp_path):
+    with FakeSkyServer(make_catalog(3)) as fs:  # a wrong path: the server's 404 page
+        s = make_session(retries=0)
+        data, reason, n = fetch_cutout(s, fs.url + '/wrong', 120., 30.)
+    assert data is None and reason == 'HTTP 404 Not Found' and n == 1
+
+
+def test_sizes_below_64_are_asked_at_64_and_resampled_and_above_2048_refused(tmp_path):
+    cat = make_catalog(4)
+    with FakeSkyServer(cat) as fs:
+        m = download_images(cat, tmp_path/'a', size=32, scale=0.296, workers=2, server=fs.url, progress=False, **FAST)
+        q = [r['q'] for r in fs.log]
+        m64 = download_images(cat, tmp_path/'b', size=64, scale=0.296, workers=2, server=fs.url, progress=False, **FAST)
+        with pytest.raises(ValueError, match='at most 2048'):
+            download_images(cat, tmp_path/'c', size=4096, scale=0.296, server=fs.url, progress=False)
+        assert len(fs.log) == 8
+    assert (m.status == 'ok').all() and (m64.status == 'ok').all() and (m.scale == 0.296).all()
+    assert {(r['width'], r['height'], float(r['scale'])) for r in q} == {('64', '64', 0.148)}
+    assert {Image.open(p).size for p in (tmp_path/'a').glob('*.jpg')} == {(32, 32)}
+    assert valid_files(tmp_path/'a', 32) == set(cat.objID) and valid_files(tmp_path/'b', 64) == set(cat.objID)
+
+
+def test_petro_scale_follows_each_galaxy_and_is_recorded(tmp_path):
+    cat = make_catalog(6)
+    cat.loc[[1, 4], 'petroR90_r'] = [np.nan, -9999.]
+    with FakeSkyServer(cat) as fs:
+        m = download_images(cat, tmp_path, workers=2, server=fs.url, progress=False, **FAST)  # scale='petro' by default
+        asked = {r['key']: float(r['q']['scale']) for r in fs.log}
+    expected = 2*cat.petroR90_r/0.396/128
+    ok = m.status == 'ok'
+    assert ok.tolist() == [True, False, True, True, False, True]
+    assert m.reason[~ok].tolist() == ['no usable petroR90_r (needed by --scale petro)']*2 and (m.attempts[~ok] == 0).all()
+    assert set(asked) == set(cat.objID[ok])  # rows without a Petrosian radius are never asked for
+    assert [asked[i] for i in cat.objID[ok]] == pytest.approx(expected[ok].tolist())
+    assert m.scale[ok].tolist() == pytest.approx(expected[ok].tolist()) and m.scale[~ok].isna().all()
+    prov = load_json(tmp_path/'manifest.provenance.json')
+    assert prov['scale'] == 'petro' and '2*petroR90_r/0.396/size' in prov['scale_rule']
+    assert (prov['n_ok'], prov['n_failed'], prov['n_absent'], prov['stopped_early']) == (4, 2, 0, False)
+    with pytest.raises(ValueError, match="no column 'petroR90_r', which --scale petro needs"):
+        download_images(cat.drop(columns='petroR90_r'), tmp_path/'x', server=fs.url, progress=False)
+
+
+def test_another_scale_into_the_same_directory_is_refused(tmp_path, capsys):
+    cat = make_catalog(3)
+    cat.to_csv(tmp_path/'cat.csv', index=False)
+    args = ['download-images', '--catalog', str(tmp_path/'cat.csv'), '--out', str(tmp_path/'img'), '--no-progress']
+    with FakeSkyServer(cat) as fs:
+        assert run_command(args + ['--server', fs.url, '--scale', '0.296']) == 0
+        n = len(fs.log)
+        assert run_command(args + ['--server', fs.url]) == 1  # default --scale petro
+        assert len(fs.log) == n
+        assert run_command(args + ['--server', fs.url, '--scale', '0.296']) == 0
+    err = capsys.readouterr().err
+    assert 'were downloaded with --scale 0.296, not petro; pass --scale 0.296' in err and err.count('\n') == 1
+
+
+def test_a_server_that_fails_every_request_stops_the_run_early(tmp_path):
+    cat = make_catalog(40)
+    with FakeSkyServer(cat, always='503') as fs:
+        t0 = time.monotonic()
+        with pytest.raises(SkyServerError, match=r'stopped after 5 failed requests in a row \(the last: HTTP 503 Service Unavailable\)'):
+            download_images(cat, tmp_path, scale=0.296, workers=2, server=fs.url, progress=False, max_failures=5,
+                            timeout=2, retries=1, backoff=0.01)
+        assert time.monotonic() - t0 < 10
+        n_asked = len({r['key'] for r in fs.log})
+    m = pd.read_csv(tmp_path/'manifest.csv', dtype={'objID': str})
+    assert len(m) == 40 and 5 <= n_asked <= 5 + 2  # the streak, plus what the other worker had under way
+    assert (m.reason == 'not attempted (stopped after 5 consecutive failures)').sum() == 40 - n_asked
+    assert load_json(tmp_path/'manifest.provenance.json')['stopped_early'] is True
+
+
+def test_failures_between_successes_do_not_stop_a_run(tmp_path):
+    cat = make_catalog(12)
+    faults = {o: ['500'] for o in cat.objID[::2]}  # every other galaxy fails: never two failures in a row
+    with FakeSkyServer(cat, faults=faults) as fs:
+        m = download_images(cat, tmp_path, workers=1, max_failures=2, server=fs.url, progress=False, **FAST)
+        assert len(fs.log) == 12
+    assert (m.status == 'failed').sum() == 6 and (m.status == 'ok').sum() == 6 and not m.reason.str.startswith('not attempted').any()
+
+
+def test_a_dead_server_stops_the_cli_with_one_line(tmp_path, capsys):
+    cat = make_catalog(30)
+    cat.to_csv(tmp_path/'cat.csv', index=False)
+    args = ['download-images', '--catalog', str(tmp_path/'cat.csv'), '--out', str(tmp_path/'img'), '--no-progress',
+            '--server', closed_port_url(), '--retries', '1', '--backoff', '0.01', '--workers', '2', '--max-rate', '100']
+    assert run_command(args) == 1  # default --max-failures 20
+    out, err = capsys.readouterr()
+    assert err.count('\n') == 1 and err.startswith('download-images: stopped after 20 failed requests in a row (the last: connection error')
+    m = pd.read_csv(tmp_path/'img'/'manifest.csv', dtype={'objID': str})
+    assert 20 <= m.reason.str.startswith('connection error').sum() <= 21  # the streak, and the other worker's request
+    assert m.reason.str.startswith('not attempted (stopped after 20 consecutive failures)').sum() >= 9
+    assert '30 rows: 0 ok' in out
 
 
 def test_rate_cap_holds_with_retries(tmp_path):
@@ -314,7 +432,7 @@ def test_cli_exits_nonzero_and_a_rerun_retries(tmp_path, capsys):
     with FakeSkyServer(cat, faults={cat.objID[2]: ['503', '503']}) as fs:
         assert run_command(args + ['--server', fs.url]) == 1
         out = capsys.readouterr()
-        assert '1 failed: HTTP 503' in out.out and 'rerun the same command' in out.err
+        assert '1 failed: HTTP 503 Service Unavailable' in out.out and 'rerun the same command' in out.err
         assert run_command([a for a in args if a != '--no-progress'] + ['--server', fs.url]) == 0  # with a progress bar
         assert [r['key'] for r in fs.log[-1:]] == [cat.objID[2]]
     assert '5 already present, 1 downloaded' in capsys.readouterr().out
@@ -325,6 +443,11 @@ def test_catalog_errors_are_user_errors(tmp_path, capsys):
     assert run_command(['download-images', '--catalog', str(tmp_path/'c.csv'), '--out', str(tmp_path)]) == 1
     assert "no column 'ra'" in capsys.readouterr().err
     assert run_command(['download-images', '--catalog', str(tmp_path/'nope.csv'), '--out', str(tmp_path)]) == 1
+    make_catalog(3).drop(columns='petroR90_r').to_csv(tmp_path/'d.csv', index=False)
+    assert run_command(['download-images', '--catalog', str(tmp_path/'d.csv'), '--out', str(tmp_path)]) == 1
+    assert 'such as --scale 0.296' in capsys.readouterr().err
+    assert run_command(['download-images', '--catalog', str(tmp_path/'d.csv'), '--out', str(tmp_path), '--scale', 'big']) == 1
+    assert "scale must be 'petro' or arcsec per pixel" in capsys.readouterr().err
 
 
 def test_real_sample_images_pass_validation():

@@ -17,23 +17,38 @@ from . import __version__
 from .core import *
 
 # %% auto #0
-__all__ = ['SQL_PATH', 'CUTOUT_PATH', 'MAX_ROWS', 'RETRY_STATUS', 'COLUMNS', 'INVALID', 'MANIFEST_COLUMNS', 'server_url',
-           'RateLimiter', 'LimitedRetry', 'make_session', 'n_attempts', 'selection_sql', 'SkyServerError', 'parse_csv',
-           'run_sql', 'query_catalog', 'provenance_path', 'download_catalog', 'download_catalog_cli', 'check_jpeg',
-           'fetch_cutout', 'download_images', 'manifest_summary', 'download_images_cli']
+__all__ = ['SQL_PATH', 'CUTOUT_PATH', 'MAX_ROWS', 'QUERY_LIMIT_S', 'RELEASES', 'RETRY_STATUS', 'COLUMNS', 'INVALID', 'MIN_SIDE',
+           'MAX_SIDE', 'MIN_SCALE', 'MAX_SCALE', 'NATIVE_PIXEL', 'ABSENT', 'FAULTS', 'MANIFEST_COLUMNS', 'NO_PETRO',
+           'PETRO_RULE', 'check_release', 'server_url', 'RateLimiter', 'LimitedRetry', 'make_session', 'n_attempts',
+           'selection_sql', 'SkyServerError', 'parse_csv', 'server_message', 'is_query_timeout', 'run_sql',
+           'query_catalog', 'provenance_path', 'download_catalog', 'download_catalog_cli', 'check_jpeg',
+           'cutout_request', 'resample_jpeg', 'check_scale', 'petro_scale', 'fetch_cutout', 'FailureStreak',
+           'row_scales', 'download_images', 'manifest_summary', 'download_images_cli']
 
 # %% ../nbs/02_sdss.ipynb #f87970c6
 SQL_PATH = '/SkyServerWS/SearchTools/SqlSearch'
 CUTOUT_PATH = '/SkyServerWS/ImgCutout/getjpeg'
-MAX_ROWS = 500_000 # SkyServer returns at most this many rows per query
+MAX_ROWS = 500_000 # spExecuteSQL returns at most this many rows per query
+QUERY_LIMIT_S = 600 # SkyServer cancels an SQL query after this many seconds
+RELEASES = range(12, 18) # releases whose SkyServerWS serves GalSpecInfo and GalSpecExtra: DR12 to DR17
+
+def check_release(release:int, # SDSS data release
+                 ) -> int:
+    "`release` as an int if SkyServerWS serves the MPA-JHU tables for it, else `ValueError` saying why"
+    try: r = int(release)
+    except (TypeError, ValueError): raise ValueError(f"release must be an SDSS data release number such as 14, got {release!r}") from None
+    if r in RELEASES: return r
+    why = ('has no MPA-JHU tables (GalSpecInfo and GalSpecExtra arrived with DR8)' if r < 8 else
+           'is not served by SkyServerWS' if r < RELEASES.start else
+           'is an SDSS-V release without the SDSS-I to IV MPA-JHU tables')
+    raise ValueError(f"release {r} {why}; pass --release {RELEASES.start} to {RELEASES.stop - 1} (the paper used 14)")
 
 def server_url(release:int=14, # SDSS data release
                server:str|None=None, # base URL that replaces the release's SkyServer
               ) -> str:
-    "Base URL of the SkyServer of data release `release`, or `server` when given"
-    if server: return server.rstrip('/')
-    if int(release) < 1: raise ValueError(f"release must be a positive SDSS data release number, got {release}")
-    return f'https://skyserver.sdss.org/dr{int(release)}'
+    "Base URL of the SkyServer of data release `release` (checked by `check_release`), or `server` when given"
+    r = check_release(release)
+    return server.rstrip('/') if server else f'https://skyserver.sdss.org/dr{r}'
 
 # %% ../nbs/02_sdss.ipynb #f35f3ed2
 class RateLimiter:
@@ -57,7 +72,7 @@ class RateLimiter:
         with self._lock: self._next = max(self._next, self.clock() + seconds)
 
 # %% ../nbs/02_sdss.ipynb #b1edcb90
-RETRY_STATUS = (429, *range(500, 600))
+RETRY_STATUS = (429, 502, 503, 504)
 
 class LimitedRetry(Retry):
     "urllib3 `Retry` whose retries wait for a shared `RateLimiter` and whose `Retry-After` pauses all its users"
@@ -78,19 +93,21 @@ class LimitedRetry(Retry):
 
 # %% ../nbs/02_sdss.ipynb #b2f6c211
 def make_session(limiter:RateLimiter|None=None, # shared rate limit of every attempt
-                 retries:int=5, # retries of a request after a connection error, timeout, 429 or 5xx
+                 retries:int=5, # retries of a request after a connection failure, 429, 502, 503 or 504
                  backoff:float=1., # backoff factor: waits of 0, 2, 4, 8... times this between retries
                  pool:int=8, # connections kept open (the number of threads using the session)
+                 sql:bool=False, # a session for SQL queries: no retry once a query was sent, one connection per query
                 ) -> requests.Session:
     "`requests.Session` retrying failed requests `retries` times with exponential `backoff`, honouring `Retry-After`"
     if retries < 0 or backoff < 0: raise ValueError(f"retries ({retries}) and backoff ({backoff}) must be >= 0")
-    retry = LimitedRetry(total=retries, backoff_factor=backoff, status_forcelist=RETRY_STATUS,
+    retry = LimitedRetry(total=retries, read=False if sql else None, backoff_factor=backoff, status_forcelist=RETRY_STATUS,
                          respect_retry_after_header=True, raise_on_status=False)
     retry.limiter = limiter
     s = requests.Session()
     adapter = HTTPAdapter(max_retries=retry, pool_connections=1, pool_maxsize=max(pool, 1))
     s.mount('http://', adapter); s.mount('https://', adapter)
     s.headers['User-Agent'] = f'metallicity-cnn/{__version__} (python-requests)'
+    if sql: s.headers['Connection'] = 'close'
     return s
 
 # %% ../nbs/02_sdss.ipynb #16106358
@@ -142,36 +159,78 @@ def selection_sql(petro_r=(10, 18), # range of the r-band Petrosian magnitude
 
 # %% ../nbs/02_sdss.ipynb #638f3016
 class SkyServerError(RuntimeError):
-    "SkyServer answered with an error (HTTP status, HTML error page or error text) instead of data"
+    "SkyServer answered with an error (HTTP status, error table or page) instead of data, or did not answer"
 
 def _text_of(body:str, n:int=300) -> str:
     "The first `n` characters of `body` with HTML tags and runs of white space removed"
     return re.sub(r'\s+', ' ', re.sub(r'<[^>]*>', ' ', body)).strip()[:n]
 
+def _error_table(lines:list) -> str:
+    "What to tell the user about spExecuteSQL's `error_message` table (header and rows in `lines`)"
+    msg = _text_of(' '.join(lines[1:] or lines))
+    if m := re.search(r'limit is\s+top (\d+)', msg, re.I):
+        return f"SkyServer returns at most {int(m[1]):,} rows per query and refused a larger page: pass --page-size {m[1]} or less"
+    return f"SkyServer refused the query: {msg}"
+
 # %% ../nbs/02_sdss.ipynb #346ddaec
 def parse_csv(text:str, # body of a SkyServer `format=csv` answer
              ) -> pd.DataFrame:
-    "Table of a SkyServer CSV answer, ids as strings; raises `SkyServerError` for error pages"
+    "Table of a SkyServer CSV answer, ids as strings; raises `SkyServerError` for error tables and pages"
     body = text.lstrip()
     if body[:1] == '<' or '<html' in body[:1000].lower():
         raise SkyServerError(f"SkyServer returned an HTML page instead of CSV: {_text_of(body)}")
     lines = [l for l in body.splitlines() if l.strip() and not l.startswith('#')]
     if not lines: return pd.DataFrame()
-    if 'error' in lines[0].lower(): raise SkyServerError(f"SkyServer reported an error: {_text_of(body)}")
+    if 'error' in lines[0].lower(): raise SkyServerError(_error_table(lines))
     return pd.read_csv(io.StringIO('\n'.join(lines)), dtype={DEFAULT_ID: str, 'specObjID': str})
 
+# %% ../nbs/02_sdss.ipynb #5e0d7a11
+def server_message(r:requests.Response) -> str:
+    "SkyServer's message in the error response `r`: the `ErrorMessage` of its JSON body, else the body's text or the reason"
+    try: j = r.json()
+    except ValueError: j = None
+    if isinstance(j, dict) and j.get('ErrorMessage'): return ' '.join(str(j['ErrorMessage']).split())
+    return _text_of(r.text) or (r.reason or '')
+
+def is_query_timeout(message:str) -> bool:
+    "Whether `message` is SQL Server's report of a query cancelled at its time limit"
+    return bool(re.search(r'timeout (period elapsed|expired)', message, re.I))
+
 # %% ../nbs/02_sdss.ipynb #b4ba94c8
+def _why(e:Exception) -> str:
+    "The operating system's reason inside a requests/urllib3 connection error, else the error's type"
+    m = re.search(r'\[Errno -?\d+\] ([^\'")\]]+)', str(e))
+    return m[1].strip() if m else type(e).__name__
+
+def _query_error(r:requests.Response) -> str:
+    "What to tell the user about the error response `r` to a query"
+    msg = server_message(r)
+    if is_query_timeout(msg):
+        return (f"SkyServer stopped the query at its {QUERY_LIMIT_S} s limit ({msg}); ask for fewer rows per query, "
+                "e.g. --page-size 50000")
+    if r.status_code in RETRY_STATUS:
+        return f"SkyServer is unavailable: HTTP {r.status_code} after {n_attempts(r)} attempts ({msg}); try again later"
+    return f"SkyServer rejected the query: HTTP {r.status_code}: {msg}"
+
+# %% ../nbs/02_sdss.ipynb #c7a9e0f3
 def run_sql(sql:str, # the query
             server:str, # SkyServer base URL
-            session:requests.Session, # session from `make_session`
+            session:requests.Session, # session from `make_session(sql=True)`
             limiter:RateLimiter|None=None, # rate limit of the first attempt (retries use the session's)
-            timeout:float=600., # seconds to wait for the server to connect and to answer
+            timeout:float=QUERY_LIMIT_S + 60., # seconds to wait for the answer (longer than SkyServer's own 600 s)
            ) -> pd.DataFrame:
     "Result table of `sql` on the SkyServer SQL search at `server`; raises `SkyServerError` on any error"
     if limiter is not None: limiter.wait()
-    r = session.get(server + SQL_PATH, params=dict(cmd=sql, format='csv', searchtool='SQL'), timeout=(timeout, timeout))
-    if r.status_code != 200:
-        raise SkyServerError(f"SkyServer answered HTTP {r.status_code} to the query after {n_attempts(r)} attempts: {_text_of(r.text)}")
+    try: r = session.get(server + SQL_PATH, params=dict(cmd=sql, format='csv'), timeout=(min(timeout, 30.), timeout))
+    except requests.ConnectionError as e:  # requests' ConnectTimeout is one too
+        raise SkyServerError(f"the connection to {server} failed ({_why(e)}); check the address and the network, "
+                             "or try again later") from None
+    except requests.Timeout:
+        raise SkyServerError(f"no answer from {server} within {timeout:g} s; SkyServer ends a query at {QUERY_LIMIT_S} s "
+                             "with its own message, so the server or the network is stuck: try again later") from None
+    except requests.RequestException as e:  # e.g. a body cut off
+        raise SkyServerError(f"the answer from {server} broke off ({type(e).__name__}); try again later") from None
+    if r.status_code != 200: raise SkyServerError(_query_error(r))
     return parse_csv(r.text)
 
 # %% ../nbs/02_sdss.ipynb #50f103b0
@@ -181,29 +240,37 @@ def _check_page(df, after):
     if after and (int(df[DEFAULT_ID].iloc[0]), int(df.specObjID.iloc[0])) <= tuple(map(int, after)):
         raise SkyServerError(f"SkyServer returned rows at or before {after}: paging does not advance")
 
+def _check_paging(page_size, limit, timeout):
+    if not 0 < page_size <= MAX_ROWS: raise ValueError(f"page_size must be between 1 and {MAX_ROWS:,}, got {page_size}")
+    if limit is not None and limit < 1: raise ValueError(f"limit must be a positive number of rows, got {limit}")
+    if not timeout > 0: raise ValueError(f"timeout must be a positive number of seconds, got {timeout}")
+    if timeout <= QUERY_LIMIT_S:
+        warnings.warn(f"timeout={timeout:g} s is shorter than SkyServer's {QUERY_LIMIT_S} s query limit: a slow query "
+                      "is abandoned before SkyServer's own message arrives")
+
 # %% ../nbs/02_sdss.ipynb #4edb0cad
 def query_catalog(server:str, # SkyServer base URL (see `server_url`)
                   limit:int|None=None, # stop after this many rows (`None`: the whole sample)
-                  page_size:int=50_000, # rows per query (at most 500,000)
+                  page_size:int=MAX_ROWS, # rows per query (at most 500,000; the whole sample fits in one)
                   max_qpm:float=60, # most queries per minute, retries included
-                  timeout:float=600., # seconds to wait for each answer
-                  retries:int=5, # retries of a query after a timeout, 429 or 5xx
+                  timeout:float=QUERY_LIMIT_S + 60., # seconds to wait for each answer (longer than SkyServer's 600 s)
+                  retries:int=5, # retries of a query that could not be sent, or was answered 429, 502, 503 or 504
                   backoff:float=1., # exponential backoff factor of the retries
                   **cuts, # cuts of `selection_sql`
                  ) -> tuple:
-    "`(DataFrame, n_queries)`: the sample selected by `cuts`, read page by page"
-    if not 0 < page_size <= MAX_ROWS: raise ValueError(f"page_size must be between 1 and {MAX_ROWS:,}, got {page_size}")
-    if limit is not None and limit < 1: raise ValueError(f"limit must be a positive number of rows, got {limit}")
-    limiter = RateLimiter(max_qpm/60)
-    session, pages, after, n, n_queries = make_session(limiter, retries, backoff, pool=1), [], None, 0, 0
+    "`(DataFrame, n_queries)`: the sample selected by `cuts`, read in pages of `page_size` rows up to the first short one"
+    _check_paging(page_size, limit, timeout)
+    limiter, pages, after, n, n_queries = RateLimiter(max_qpm/60), [], None, 0, 0
     while limit is None or n < limit:
         top = page_size if limit is None else min(page_size, limit - n)
-        df = run_sql(selection_sql(top=top, after=after, **cuts), server, session, limiter, timeout)
+        with make_session(limiter, retries, backoff, pool=1, sql=True) as session:  # a fresh connection for each query
+            df = run_sql(selection_sql(top=top, after=after, **cuts), server, session, limiter, timeout)
         n_queries += 1
-        if not len(df): break
-        _check_page(df, after)
-        pages.append(df); n += len(df)
-        after = (df[DEFAULT_ID].iloc[-1], df.specObjID.iloc[-1])
+        if len(df):
+            _check_page(df, after)
+            pages.append(df); n += len(df)
+            after = (df[DEFAULT_ID].iloc[-1], df.specObjID.iloc[-1])
+        if len(df) < top: break  # a short page is the last: nothing comes after it
     return (pd.concat(pages, ignore_index=True) if pages else pd.DataFrame(columns=[c.split('.')[1] for c in COLUMNS])), n_queries
 
 # %% ../nbs/02_sdss.ipynb #99c8979c
@@ -214,13 +281,13 @@ def provenance_path(catalog:str|Path) -> Path:
 
 # %% ../nbs/02_sdss.ipynb #1107c5f8
 def download_catalog(out:str|Path, # output catalogue CSV
-                     release:int=14, # SDSS data release
+                     release:int=14, # SDSS data release (12 to 17)
                      limit:int|None=None, # stop after this many rows (`None`: the whole sample)
                      server:str|None=None, # SkyServer base URL (default: the release's)
-                     page_size:int=50_000, # rows per query (at most 500,000)
+                     page_size:int=MAX_ROWS, # rows per query (at most 500,000)
                      max_qpm:float=60, # most queries per minute, retries included
-                     timeout:float=600., # seconds to wait for each answer
-                     retries:int=5, # retries of a query after a timeout, 429 or 5xx
+                     timeout:float=QUERY_LIMIT_S + 60., # seconds to wait for each answer (longer than SkyServer's 600 s)
+                     retries:int=5, # retries of a query that could not be sent, or was answered 429, 502, 503 or 504
                      backoff:float=1., # exponential backoff factor of the retries
                      **cuts, # cuts of `selection_sql`
                     ) -> pd.DataFrame:
@@ -231,28 +298,29 @@ def download_catalog(out:str|Path, # output catalogue CSV
     if dup.any(): warnings.warn(f"{dup.sum()} galaxies have several spectra: kept the first spectrum of each")
     df = df[~dup].reset_index(drop=True)
     with atomic_write(out) as f: df.to_csv(f, index=False)
-    save_json(dict(sql=selection_sql(**cuts), paging=f"keyset on (objID, specObjID), {page_size} rows per query",
-                   release=release, server=url, date=datetime.now(timezone.utc).isoformat(timespec='seconds'),
-                   n_rows=len(df), n_queries=nq, n_duplicates_dropped=int(dup.sum()), limit=limit,
-                   metallicity_cnn=__version__), provenance_path(out))
+    save_json(dict(sql=selection_sql(**cuts), release=release, server=url, n_rows=len(df), n_queries=nq,
+                   paging=f"keyset on (objID, specObjID), pages of {page_size} rows up to the first short page",
+                   date=datetime.now(timezone.utc).isoformat(timespec='seconds'), n_duplicates_dropped=int(dup.sum()),
+                   limit=limit, metallicity_cnn=__version__), provenance_path(out))
     return df
 
 # %% ../nbs/02_sdss.ipynb #600e251d
 @call_parse
 def download_catalog_cli(out:str=None, # output catalogue CSV (required); provenance goes to <name>.provenance.json
-                         release:int=14, # SDSS data release
+                         release:int=14, # SDSS data release (12 to 17; the paper used 14)
                          limit:int=None, # stop after this many rows (default: the whole sample)
                          server:str=None, # SkyServer base URL (default: https://skyserver.sdss.org/dr<release>)
-                         page_size:int=50_000, # rows per query (SkyServer returns at most 500,000)
+                         page_size:int=MAX_ROWS, # rows per query (SkyServer returns at most 500,000)
                          max_qpm:float=60, # most queries per minute, retries included
-                         timeout:float=600., # seconds to wait for each answer
-                         retries:int=5, # retries of a query after a timeout, HTTP 429 or 5xx
+                         timeout:float=QUERY_LIMIT_S + 60., # seconds to wait for each answer (SkyServer stops queries at 600)
+                         retries:int=5, # retries of a query that could not be sent, or was answered HTTP 429, 502, 503 or 504
+                         backoff:float=1., # exponential backoff factor of the retries (waits of 0, 2, 4, ... times it)
                         ) -> int:
     "Query SkyServer for the paper's sample of spectroscopic galaxies and write it as a CSV catalogue"
     if not out: raise ValueError("--out is required: the CSV file to write the catalogue to")
-    try: df = download_catalog(out, release, limit, server, page_size, max_qpm, timeout, retries)
-    except (SkyServerError, requests.RequestException) as e:
-        print(f"download-catalog: {e}\nNothing was written; rerun the same command to try again.", file=sys.stderr)
+    try: df = download_catalog(out, release, limit, server, page_size, max_qpm, timeout, retries, backoff)
+    except SkyServerError as e:
+        print(f"download-catalog: {e} (nothing was written)", file=sys.stderr)
         return 1
     print(f"{len(df)} galaxies written to {out} (provenance: {provenance_path(out)})")
     return 0
@@ -277,10 +345,70 @@ def check_jpeg(data:bytes, # content of a response or of a file
     if a.reshape(-1, 3).std(0).max() < blank_std: return 'blank image'
     return None
 
+# %% ../nbs/02_sdss.ipynb #7e4f1a26
+MIN_SIDE, MAX_SIDE = 64, 2048 # ImgCutout clamps width and height to this range
+MIN_SCALE, MAX_SCALE = 0.015, 60. # arcsec per pixel that ImgCutout accepts as asked
+
+def cutout_request(size:int, # side of the image wanted, in pixels
+                   scale:float, # arcsec per pixel of the image wanted
+                  ) -> tuple:
+    "`(side, scale)` to ask ImgCutout for: the same field as `size` px at `scale`, at least 64 px a side"
+    if not 1 <= size <= MAX_SIDE: raise ValueError(f"size must be 1 to {MAX_SIDE} pixels (SkyServer makes cutouts of at most {MAX_SIDE}), got {size}")
+    side = max(int(size), MIN_SIDE)
+    s = scale*size/side
+    if not MIN_SCALE <= s <= MAX_SCALE:
+        raise ValueError(f"a {size}-px cutout at {scale:g} arcsec/px needs {s:g} arcsec/px at {side} px, outside SkyServer's {MIN_SCALE}-{MAX_SCALE:g}")
+    return side, s
+
+def resample_jpeg(data:bytes, # a JPEG
+                  size:int, # side of the result in pixels
+                 ) -> bytes:
+    "`data` resampled (Lanczos) to `size`×`size` and encoded again as JPEG (quality 95)"
+    with Image.open(io.BytesIO(data)) as im: small = im.convert('RGB').resize((size, size), Image.Resampling.LANCZOS)
+    b = io.BytesIO(); small.save(b, 'JPEG', quality=95)
+    return b.getvalue()
+
+# %% ../nbs/02_sdss.ipynb #4c6e2a81
+NATIVE_PIXEL = 0.396 # SDSS pixel in arcsec, as in the authors' formula
+
+def check_scale(scale:str|float, # 'petro' or arcsec per pixel
+               ) -> str|float:
+    "`'petro'` or the scale as a float within ImgCutout's range; `ValueError` for anything else"
+    if isinstance(scale, str) and scale.strip().lower() == 'petro': return 'petro'
+    try: s = float(scale)
+    except (TypeError, ValueError): raise ValueError(f"scale must be 'petro' or arcsec per pixel such as 0.296, got {scale!r}") from None
+    if not MIN_SCALE <= s <= MAX_SCALE: raise ValueError(f"scale must be {MIN_SCALE} to {MAX_SCALE:g} arcsec per pixel, got {s:g}")
+    return s
+
+def petro_scale(petroR90_r, # r-band Petrosian 90% radius in arcsec (number or array)
+                size:int=128, # side of the cutout in pixels
+               ):
+    "Arcsec per pixel of the authors' cutouts, `2*petroR90_r/0.396/size`: a field of about 5 `petroR90_r`"
+    return 2*np.asarray(petroR90_r, dtype=float)/NATIVE_PIXEL/size
+
 # %% ../nbs/02_sdss.ipynb #8c15cefb
+ABSENT = 'no image at these coordinates' # reason of ImgCutout's 404 outside the survey footprint
+
 def _error_reason(e:requests.RequestException) -> str:
     return 'timeout' if isinstance(e, requests.Timeout) or 'timed out' in str(e).lower() else f'connection error: {type(e).__name__}'
 
+def _http_reason(r:requests.Response) -> str:
+    "Reason of a cutout answer other than 200: `ABSENT` for ImgCutout's off-footprint 404, else the status and its phrase"
+    jpeg = r.headers.get('Content-Type', '').startswith('image/')
+    if r.status_code == 404 and ('footprint' in (r.reason or '').lower() or jpeg): return ABSENT
+    return f"HTTP {r.status_code} {_text_of(r.reason or '', 80)}".strip()
+
+def _get_cutout(session, url, params, limiter, timeout, retries) -> tuple:
+    "`(body or None, reason, attempts)` of one request, which urllib3 retries on 429, 502-504 and connection failures"
+    if limiter is not None: limiter.wait()
+    try: r = session.get(url, params=params, timeout=(timeout, timeout), stream=True)
+    except requests.RequestException as e: return None, _error_reason(e), retries + 1
+    with r:
+        if r.status_code != 200: return None, _http_reason(r), n_attempts(r)
+        try: return r.content, '', n_attempts(r)
+        except requests.RequestException: return None, f'{INVALID}: body cut off', n_attempts(r)
+
+# %% ../nbs/02_sdss.ipynb #0e5f7c23
 def fetch_cutout(session:requests.Session, # session from `make_session`
                  server:str, # SkyServer base URL
                  ra:float, dec:float, # position in degrees
@@ -292,63 +420,136 @@ def fetch_cutout(session:requests.Session, # session from `make_session`
                  backoff:float=1., # exponential backoff factor of those retries
                  blank_std:float=2., # threshold of `check_jpeg`
                 ) -> tuple:
-    "`(jpeg bytes or None, reason, attempts)` for the cutout at `ra`, `dec`"
-    params, attempts, reason = dict(ra=ra, dec=dec, scale=scale, width=size, height=size), 0, ''
+    "`(jpeg bytes or None, reason, attempts)` for the `size`×`size` cutout at `ra`, `dec` with `scale` arcsec per pixel"
+    side, s = cutout_request(size, scale)
+    params, attempts = dict(ra=ra, dec=dec, scale=s, width=side, height=side), 0
     for k in range(retries + 1):
-        if attempts > retries: break
         if k: time.sleep(backoff * 2**(k-1))
-        if limiter is not None: limiter.wait()
-        try: r = session.get(server + CUTOUT_PATH, params=params, timeout=(timeout, timeout), stream=True)
-        except requests.RequestException as e: return None, _error_reason(e), attempts + retries + 1
-        with r:
-            attempts += n_attempts(r)
-            if r.status_code != 200: return None, f'HTTP {r.status_code}', attempts
-            try: data = r.content
-            except requests.RequestException: reason = f'{INVALID}: body cut off'; continue
-        reason = check_jpeg(data, size, blank_std)
-        if reason is None: return data, 'downloaded', attempts
-        if not reason.startswith(INVALID): break
+        data, reason, n = _get_cutout(session, server + CUTOUT_PATH, params, limiter, timeout, retries)
+        attempts += n
+        if data is not None: reason = check_jpeg(data, side, blank_std)
+        if data is not None and reason is None:
+            return (data if side == size else resample_jpeg(data, size)), 'downloaded', attempts
+        if not reason.startswith(INVALID) or attempts > retries: break
     return None, reason, attempts
 
-# %% ../nbs/02_sdss.ipynb #331d4f4f
-MANIFEST_COLUMNS = [DEFAULT_ID, 'status', 'reason', 'attempts']
+# %% ../nbs/02_sdss.ipynb #2c8a4f11
+FAULTS = ('HTTP ', 'timeout', 'connection error', INVALID) # reasons of requests the server did not answer usefully
 
-def _read_targets(catalog) -> pd.DataFrame:
-    "Catalogue rows to download: `objID` (as strings), `ra` and `dec`, checked"
+class FailureStreak:
+    "Consecutive failed requests across threads; `tripped` once `limit` of them follow each other (0 or `None`: never)"
+    def __init__(self, limit:int|None=20): # failed requests in a row that stop a run
+        if limit is not None and limit < 0: raise ValueError(f"max_failures must be >= 0 (0: never stop), got {limit}")
+        self.limit, self.n, self.last, self.tripped, self._lock = limit, 0, '', False, threading.Lock()
+
+    def add(self, reason:str) -> bool:
+        "Count a request that ended with `reason`; `True` for the failure that trips the streak"
+        with self._lock:
+            failed = reason.startswith(FAULTS)
+            self.n, self.last = (self.n + 1, reason) if failed else (0, self.last)
+            trip = bool(self.limit) and self.n >= self.limit and not self.tripped
+            self.tripped |= trip
+            return trip
+
+# %% ../nbs/02_sdss.ipynb #331d4f4f
+MANIFEST_COLUMNS = [DEFAULT_ID, 'status', 'reason', 'attempts', 'scale']
+NO_PETRO = 'no usable petroR90_r (needed by --scale petro)'
+PETRO_RULE = "2*petroR90_r/0.396/size arcsec per pixel, as in Wu & Boada's download_images.py"
+
+def _read_targets(catalog, petro:bool) -> pd.DataFrame:
+    "Catalogue rows to download: `objID` (as strings), `ra`, `dec` and, if `petro`, `petroR90_r`, checked"
     if isinstance(catalog, pd.DataFrame): df = catalog.copy()
     elif not Path(catalog).exists(): raise FileNotFoundError(f"catalog file {catalog} does not exist")
     else: df = pd.read_csv(catalog, dtype={DEFAULT_ID: str})
-    for c in (DEFAULT_ID, 'ra', 'dec'):
-        if c not in df.columns: raise ValueError(f"catalog has no column '{c}'; download-images needs objID, ra and dec "
-                                                 "(as written by download-catalog)")
+    need = [DEFAULT_ID, 'ra', 'dec'] + (['petroR90_r'] if petro else [])
+    for c in need:
+        if c in df.columns: continue
+        if c == 'petroR90_r': raise ValueError("catalog has no column 'petroR90_r', which --scale petro needs (download-catalog "
+                                               "writes it); pass a number of arcsec per pixel instead, such as --scale 0.296")
+        raise ValueError(f"catalog has no column '{c}'; download-images needs objID, ra and dec (as written by download-catalog)")
     df[DEFAULT_ID] = df[DEFAULT_ID].astype(str).str.strip()
     check_unique_ids(df)
-    return df[[DEFAULT_ID, 'ra', 'dec']].reset_index(drop=True)
+    df[['ra', 'dec']] = df[['ra', 'dec']].apply(pd.to_numeric, errors='coerce')  # anything else: 'no coordinates'
+    return df[need].reset_index(drop=True)
+
+def row_scales(df:pd.DataFrame, # targets (with `petroR90_r` for the Petrosian scale)
+               scale:str|float, # 'petro' or arcsec per pixel, from `check_scale`
+               size:int, # side of the cutouts in pixels
+              ) -> np.ndarray:
+    "Arcsec per pixel of each row's cutout: `scale`, or the Petrosian scale (NaN where `petroR90_r` gives none ImgCutout takes)"
+    if scale != 'petro': return np.full(len(df), float(scale))
+    s = petro_scale(pd.to_numeric(df.petroR90_r, errors='coerce'), size)
+    asked = s*size/max(size, MIN_SIDE)
+    return np.where((asked >= MIN_SCALE) & (asked <= MAX_SCALE), s, np.nan)
+
+# %% ../nbs/02_sdss.ipynb #4e2d6b55
+def _prepare(catalog, out, size, scale, workers, manifest) -> tuple:
+    "Checked settings of a download: `(targets with their scales, scale, manifest path)`"
+    scale = check_scale(scale)
+    if workers < 1: raise ValueError(f"workers must be >= 1, got {workers}")
+    cutout_request(size, 1. if scale == 'petro' else scale)  # refuses sizes and scales that ImgCutout would change
+    df = _read_targets(catalog, scale == 'petro')
+    df['scale'] = row_scales(df, scale, size)
+    return df, scale, Path(manifest or Path(out)/'manifest.csv')
+
+def _start_provenance(manifest, scale, size, url, release) -> dict:
+    "Write the settings of a download beside `manifest`, after checking that an earlier run there used the same scale"
+    p = provenance_path(manifest)
+    before = load_json(p).get('scale', scale) if p.exists() else scale
+    if before != scale:
+        raise ValueError(f"the images listed in {manifest} were downloaded with --scale {before}, not {scale}; pass "
+                         f"--scale {before}, or another --out (and --manifest) for cutouts at another scale")
+    prov = dict(server=url, release=release, size=size, requested_side=max(size, MIN_SIDE), scale=scale,
+                scale_rule=PETRO_RULE if scale == 'petro' else f'{scale:g} arcsec per pixel for every galaxy',
+                date=datetime.now(timezone.utc).isoformat(timespec='seconds'), metallicity_cnn=__version__)
+    save_json(prov, p)
+    return prov
+
+def _earlier_absent(manifest) -> set:
+    "objIDs that an earlier run into `manifest` found outside the footprint"
+    if not Path(manifest).exists(): return set()
+    m = pd.read_csv(manifest, dtype={DEFAULT_ID: str})
+    return set(m[DEFAULT_ID][m.status == 'absent']) if 'status' in m else set()
 
 # %% ../nbs/02_sdss.ipynb #28f4af2f
-def _download_one(oid, ra, dec, out, stop, size, blank_std, **kw) -> tuple:
+class _Run:
+    "What the download threads share: settings, the stop signal and its reason, the failure streak"
+    def __init__(self, out, size, blank_std, absent, max_failures, **fetch):
+        self.out, self.size, self.blank_std, self.absent, self.fetch = Path(out), size, blank_std, absent, fetch
+        self.stop, self.why, self.streak = threading.Event(), 'interrupted', FailureStreak(max_failures)
+
+def _download_one(run:_Run, oid, ra, dec, scale) -> tuple:
     "`(status, reason, attempts)` of one catalogue row"
-    fn = Path(out)/f'{oid}.jpg'
-    if fn.exists() and check_jpeg(fn.read_bytes(), size, blank_std) is None: return 'ok', 'present', 0
-    if stop.is_set(): return 'failed', 'not attempted (interrupted)', 0
+    fn = run.out/f'{oid}.jpg'
+    if fn.exists() and check_jpeg(fn.read_bytes(), run.size, run.blank_std) is None: return 'ok', 'present', 0
+    if oid in run.absent: return 'absent', ABSENT, 0
+    if run.stop.is_set(): return 'failed', f'not attempted ({run.why})', 0
     if not (np.isfinite(ra) and np.isfinite(dec)): return 'failed', 'no coordinates', 0
-    data, reason, n = fetch_cutout(ra=float(ra), dec=float(dec), size=size, blank_std=blank_std, **kw)
-    if data is None: return 'failed', reason, n
+    if not np.isfinite(scale): return 'failed', NO_PETRO, 0
+    data, reason, n = fetch_cutout(ra=float(ra), dec=float(dec), size=run.size, scale=float(scale), blank_std=run.blank_std, **run.fetch)
+    if run.streak.add(reason): run.why = f'stopped after {run.streak.limit} consecutive failures'; run.stop.set()
+    if data is None: return ('absent' if reason == ABSENT else 'failed'), reason, n
     with atomic_write(fn, 'wb') as f: f.write(data)
     return 'ok', reason, n
 
 # %% ../nbs/02_sdss.ipynb #6e3a72e6
-def _outcome(fut) -> tuple:
-    if fut is None or not fut.done() or fut.cancelled(): return 'failed', 'not attempted (interrupted)', 0
+def _outcome(fut, why) -> tuple:
+    if fut is None or not fut.done() or fut.cancelled(): return 'failed', f'not attempted ({why})', 0
     if fut.exception() is not None: return 'failed', f'error: {fut.exception()!r}'[:200], 0
     return fut.result()
 
-def _write_manifest(df, futs, path) -> pd.DataFrame:
+def _write_manifest(df, futs, path, why='interrupted') -> pd.DataFrame:
     "Write (atomically) and return the manifest of the rows of `df`, whose futures are `futs` (fewer if interrupted)"
     futs = list(futs) + [None]*(len(df) - len(futs))
-    m = pd.DataFrame([(oid, *_outcome(f)) for oid, f in zip(df[DEFAULT_ID], futs)], columns=MANIFEST_COLUMNS)
+    m = pd.DataFrame([(oid, *_outcome(f, why), s) for oid, f, s in zip(df[DEFAULT_ID], futs, df.scale)], columns=MANIFEST_COLUMNS)
     with atomic_write(path) as f: m.to_csv(f, index=False)
     return m
+
+def _finish_provenance(prov, m, run, manifest):
+    "Add the counts of the manifest `m` to the provenance `prov` and write it"
+    n = m.status.value_counts()
+    save_json(prov | dict(n_rows=len(m), **{f'n_{s}': int(n.get(s, 0)) for s in ('ok', 'absent', 'failed')},
+                          stopped_early=run.streak.tripped), provenance_path(manifest))
 
 # %% ../nbs/02_sdss.ipynb #87abd9a5
 def _collect(futs, progress) -> None:
@@ -360,71 +561,89 @@ def _collect(futs, progress) -> None:
         n_failed += f.result()[0] == 'failed'
         if pb is not it: pb.comment = f'{i/max(time.monotonic() - t0, 1e-9):.1f} images/s, {n_failed} failed'
 
+def _stopped(run, url, m, manifest) -> str:
+    "The message of a run stopped by its failure streak"
+    n = int(m.reason.str.startswith('not attempted').sum())
+    return (f"stopped after {run.streak.limit} failed requests in a row (the last: {run.streak.last}): {url} looks down, "
+            f"refuses this client or does not serve this release; {n} rows were not attempted (manifest: {manifest}); "
+            "rerun the same command later to continue")
+
 # %% ../nbs/02_sdss.ipynb #675fe01e
-def download_images(catalog:str|Path|pd.DataFrame, # catalogue (CSV or DataFrame) with objID, ra, dec
+def download_images(catalog:str|Path|pd.DataFrame, # catalogue (CSV or DataFrame) with objID, ra, dec (and petroR90_r)
                     out:str|Path, # directory of the images `<objID>.jpg`
-                    size:int=128, # side of the cutouts in pixels
-                    scale:float=0.296, # arcsec per pixel
+                    size:int=128, # side of the cutouts in pixels (SkyServer makes 64 to 2048; smaller ones are resampled)
+                    scale:str|float='petro', # 'petro' (2*petroR90_r/0.396/size, as in the paper) or arcsec per pixel
                     workers:int=8, # concurrent requests
                     max_rate:float=10., # most requests per second, retries included (0: no cap)
                     server:str|None=None, # SkyServer base URL (default: the release's)
-                    release:int=14, # SDSS data release
+                    release:int=14, # SDSS data release (12 to 17)
                     timeout:float=30., # seconds to wait to connect and for each read
-                    retries:int=5, # retries of a request (429, 5xx, timeouts, broken bodies)
+                    retries:int=5, # retries of a request (429, 502-504, timeouts, connection errors, broken bodies)
                     backoff:float=1., # exponential backoff factor of the retries
                     blank_std:float=2., # images with a smaller pixel standard deviation in every band are blank
                     manifest:str|Path|None=None, # manifest CSV (default: `<out>/manifest.csv`)
                     progress:bool=True, # show a progress bar
+                    max_failures:int=20, # stop after this many failed requests in a row (0: never)
                    ) -> pd.DataFrame:
     "Download the cutout of every row of `catalog` to `out`; return the manifest (one row per catalogue row)"
-    if workers < 1 or size < 1: raise ValueError(f"workers ({workers}) and size ({size}) must be >= 1")
-    df, out = _read_targets(catalog), Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    limiter, stop = RateLimiter(max_rate), threading.Event()
-    kw = dict(session=make_session(limiter, retries, backoff, workers), server=server_url(release, server), scale=scale,
-              limiter=limiter, timeout=timeout, retries=retries, backoff=backoff)
+    df, scale, manifest = _prepare(catalog, out, size, scale, workers, manifest)
+    url = server_url(release, server)
+    Path(out).mkdir(parents=True, exist_ok=True)
+    prov, limiter = _start_provenance(manifest, scale, size, url, release), RateLimiter(max_rate)
+    run = _Run(out, size, blank_std, _earlier_absent(manifest), max_failures, server=url, limiter=limiter, timeout=timeout,
+               session=make_session(limiter, retries, backoff, workers), retries=retries, backoff=backoff)
     futs, ex = [], ThreadPoolExecutor(workers)
     try:
-        for r in df.itertuples(): futs.append(ex.submit(_download_one, r.objID, r.ra, r.dec, out, stop, size, blank_std, **kw))
+        for r in df.itertuples(): futs.append(ex.submit(_download_one, run, r.objID, r.ra, r.dec, r.scale))
         _collect(futs, progress)
     finally:
-        stop.set(); ex.shutdown(wait=True, cancel_futures=True)
-        m = _write_manifest(df, futs, manifest or out/'manifest.csv')
+        run.stop.set(); ex.shutdown(wait=True, cancel_futures=True)
+        m = _write_manifest(df, futs, manifest, run.why)
+        _finish_provenance(prov, m, run, manifest)
+    if run.streak.tripped: raise SkyServerError(_stopped(run, url, m, manifest))
     return m
 
 # %% ../nbs/02_sdss.ipynb #5db6f3fb
 def manifest_summary(m:pd.DataFrame, # manifest returned by `download_images`
                     ) -> list:
-    "Lines summarising a manifest: rows ok (already present or downloaded), rows failed and the count of each reason"
-    ok, failed = m[m.status == 'ok'], m[m.status != 'ok']
+    "Lines summarising a manifest: rows ok (already present or downloaded), outside the footprint, failed (by reason)"
+    ok, absent, failed = (m[m.status == s] for s in ('ok', 'absent', 'failed'))
     res = [f"{len(m)} rows: {len(ok)} ok ({(ok.reason == 'present').sum()} already present, "
-           f"{(ok.reason != 'present').sum()} downloaded), {len(failed)} failed"]
+           f"{(ok.reason != 'present').sum()} downloaded), {len(absent)} outside the survey footprint, {len(failed)} failed"]
     return res + [f"  {n} failed: {r}" for r, n in failed.reason.value_counts().items()]
 
 # %% ../nbs/02_sdss.ipynb #47356b92
+def _print_summary(m, manifest, progress):
+    print(('\n' if progress else '') + '\n'.join(manifest_summary(m)) + f"\nmanifest: {manifest}")
+
 @call_parse
-def download_images_cli(catalog:str=None, # catalogue CSV with objID, ra, dec, as written by download-catalog (required)
+def download_images_cli(catalog:str=None, # catalogue CSV with objID, ra, dec (and petroR90_r), as written by download-catalog (required)
                         out:str=None, # directory for <objID>.jpg and manifest.csv (required)
-                        size:int=128, # side of the cutouts in pixels
-                        scale:float=0.296, # arcsec per pixel
+                        size:int=128, # side of the cutouts in pixels (SkyServer makes 64 to 2048; smaller ones are resampled)
+                        scale:str='petro', # arcsec per pixel, or 'petro' for 2*petroR90_r/0.396/size as in the paper
                         workers:int=8, # concurrent requests
                         max_rate:float=10., # most requests per second, retries included (0: no cap)
                         server:str=None, # SkyServer base URL (default: https://skyserver.sdss.org/dr<release>)
-                        release:int=14, # SDSS data release
+                        release:int=14, # SDSS data release (12 to 17)
                         timeout:float=30., # seconds to wait to connect and for each read
-                        retries:int=5, # retries of a request (HTTP 429, 5xx, timeouts, broken bodies)
+                        retries:int=5, # retries of a request (HTTP 429, 502-504, timeouts, connection errors, broken bodies)
                         backoff:float=1., # exponential backoff factor of the retries (waits of 0, 2, 4, ... times it)
                         blank_std:float=2., # images with a smaller pixel standard deviation in every band are blank
                         manifest:str=None, # manifest CSV (default: <out>/manifest.csv)
                         progress:bool=True, # show a progress bar with rate and ETA (--no-progress: none)
+                        max_failures:int=20, # stop after this many failed requests in a row (0: never)
                        ) -> int:
     "Download the gri cutout of every galaxy of a catalogue from SkyServer, with a manifest of every row's outcome"
     if not catalog or not out: raise ValueError("--catalog and --out are required")
     manifest = manifest or Path(out)/'manifest.csv'
-    m = download_images(catalog, out, size, scale, workers, max_rate, server, release, timeout, retries, backoff,
-                        blank_std=blank_std, manifest=manifest, progress=progress)
-    print(('\n' if progress else '') + '\n'.join(manifest_summary(m)) + f"\nmanifest: {manifest}")
-    n_failed = int((m.status != 'ok').sum())
+    try: m = download_images(catalog, out, size, scale, workers, max_rate, server, release, timeout, retries, backoff,
+                             blank_std, manifest, progress, max_failures)
+    except SkyServerError as e:
+        _print_summary(pd.read_csv(manifest, dtype={DEFAULT_ID: str}), manifest, progress)
+        print(f"download-images: {e}", file=sys.stderr)
+        return 1
+    _print_summary(m, manifest, progress)
+    n_failed = int((m.status == 'failed').sum())
     if n_failed: print(f"download-images: {n_failed} of {len(m)} rows failed (reasons in {manifest}); rerun the same command "
                        "to retry them: images already downloaded are kept and skipped.", file=sys.stderr)
     return int(n_failed > 0)

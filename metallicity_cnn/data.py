@@ -16,7 +16,8 @@ from fastai.vision.all import (DataBlock, ImageBlock, TransformBlock, Regression
 
 # %% auto #0
 __all__ = ['SPLITS', 'AUGMENTATIONS', 'read_table', 'CatalogReport', 'image_size', 'is_image_store', 'load_catalog', 'make_split',
-           'load_image', 'image_stats', 'pixel_stats', 'TargetReader', 'ImageReader', 'augmentation', 'galaxy_dls']
+           'make_folds', 'fold_split', 'load_image', 'image_stats', 'pixel_stats', 'TargetReader', 'ImageReader',
+           'augmentation', 'galaxy_dls']
 
 # %% ../nbs/01_data.ipynb #55bc053e
 def read_table(path:str|Path, # CSV, FITS (.fits/.fit) or ECSV file
@@ -149,6 +150,49 @@ def make_split(df:pd.DataFrame, # validated catalogue
     res = np.empty(n, dtype=object)
     perm = np.random.default_rng(seed).permutation(n)
     res[perm[:cuts[0]]], res[perm[cuts[0]:cuts[1]]], res[perm[cuts[1]:]] = SPLITS
+    return res.astype(str)
+
+# %% ../nbs/01_data.ipynb #19d698dd
+def _given_folds(v:pd.Series, k:int, col:str) -> np.ndarray:
+    "The fold numbers in `v`, checked to be the integers 0 .. `k`-1 with none missing"
+    f = pd.to_numeric(v, errors='coerce').to_numpy(float)
+    if np.isnan(f).any() or (f != np.round(f)).any():
+        raise ValueError(f"column '{col}' must hold whole fold numbers 0 .. {k-1}; it has {v[np.isnan(f) | (f != np.round(f))].iloc[0]!r}")
+    present = set(f.astype(int).tolist())
+    if present - set(range(k)): raise ValueError(f"column '{col}' has folds {sorted(present - set(range(k)))} outside 0 .. {k-1} for {k} folds")
+    missing = sorted(set(range(k)) - present)
+    if missing: raise ValueError(f"column '{col}' has no galaxies in fold {missing}: number the folds 0 .. {k-1} without gaps")
+    return f.astype(int)
+
+def make_folds(df:pd.DataFrame, # validated catalogue
+               k:int=5, # number of folds
+               seed:int=0, # seed of the assignment
+               target:str=DEFAULT_TARGET, # column whose order stratifies the folds
+               col:str='fold', # a column of the catalogue that, when present, gives the folds
+              ) -> np.ndarray:
+    "Fold (0 .. `k`-1) of each row: the catalogue's `col` if present, else seeded folds stratified by `target`"
+    n = len(df)
+    if int(k) != k or k < 2: raise ValueError(f"cross-validation needs at least 2 folds, got {k}")
+    if k > n: raise ValueError(f"{k} folds need at least {k} galaxies; the catalogue has {n}")
+    if col in df.columns: return _given_folds(df[col], int(k), col)
+    rng, order = np.random.default_rng(seed), np.argsort(df[target].to_numpy(float), kind='stable')
+    folds = np.empty(n, dtype=int)
+    folds[order] = np.concatenate([rng.permutation(int(k)) for _ in range(-(-n // int(k)))])[:n]
+    return folds
+
+# %% ../nbs/01_data.ipynb #b780a21d
+def fold_split(folds:np.ndarray, # fold of each row, from `make_folds`
+               i:int, # the held-out fold
+               valid_frac:float=0.25, # fraction of the training folds' galaxies used for validation
+               seed:int=0, # seed of the validation draw
+              ) -> np.ndarray:
+    "Array of 'train'/'valid'/'test' per row for the model of fold `i`: its test galaxies are fold `i`, its validation galaxies drawn from the others"
+    folds = np.asarray(folds)
+    if i not in set(folds.tolist()): raise ValueError(f"no galaxies in fold {i}")
+    if not 0 < valid_frac < 1: raise ValueError(f"valid_frac must be between 0 and 1, got {valid_frac}")
+    rest = np.flatnonzero(folds != i)
+    res = np.where(folds == i, 'test', 'train').astype(object)
+    res[np.random.default_rng([seed, i]).choice(rest, max(1, round(valid_frac * len(rest))), replace=False)] = 'valid'
     return res.astype(str)
 
 # %% ../nbs/01_data.ipynb #a0135de6

@@ -21,6 +21,7 @@ COMMANDS = {
     'download-images': ('metallicity_cnn.sdss:download_images_cli', 'download gri cutouts for a catalogue'),
     'pack': ('metallicity_cnn.packed:pack_cli', "decode a catalogue's images once into a packed uint8 store"),
     'train': ('metallicity_cnn.train:train_cli', 'train a CNN on a catalogue of galaxies and their images'),
+    'crossval': ('metallicity_cnn.crossval:crossval_cli', 'k-fold cross-validation: a model per fold, out-of-fold predictions for every galaxy'),
     'predict': ('metallicity_cnn.predict:predict_cli', 'predict metallicity (and other targets) for new images'),
     'evaluate': ('metallicity_cnn.evaluate:evaluate_cli', 'metrics and figures of a trained model on a labelled catalogue'),
     'baselines': ('metallicity_cnn.analyses:baselines_cli', 'mean, random forest and r-band CNN baselines on the test galaxies of a run'),

@@ -10,6 +10,8 @@ from pathlib import Path
 import numpy as np, pandas as pd
 from PIL import Image
 from scipy.stats import norm, binned_statistic
+from sklearn.ensemble import HistGradientBoostingRegressor
+from threadpoolctl import threadpool_limits
 from astropy.stats import mad_std
 from matplotlib.figure import Figure
 from matplotlib import colormaps
@@ -23,9 +25,12 @@ from .train import split_rows
 from .simulate import tremonti_mzr
 
 # %% auto #0
-__all__ = ['LABELS', 'FIGURE_FORMATS', 'GALLERY_ROWS', 'HIST_CMAP', 'CAL_LEVELS', 'MASS', 'METAL', 'target_label', 'save_figure',
-           'gallery_selection', 'plot_gallery', 'truth_pred_stats', 'plot_truth_pred', 'coverage', 'calibration',
-           'uncertainty_stats', 'plot_uncertainty', 'mzr_residuals', 'scatter_ratio', 'mzr_stats', 'plot_mzr',
+__all__ = ['LABELS', 'FIGURE_FORMATS', 'GALLERY_ROWS', 'HIST_CMAP', 'IMAGE_BANDS', 'IMAGE_FEATURES', 'LIMIT_GRID',
+           'LIMIT_MAX_ITER', 'LIMIT_LR', 'CAL_LEVELS', 'TREMONTI_RANGE', 'PAPER_MASS_BINS', 'PAPER_HALF_WIDTH',
+           'PAPER_ESTIMATOR', 'MASS', 'METAL', 'target_label', 'save_figure', 'gallery_selection', 'plot_gallery',
+           'truth_pred_stats', 'plot_truth_pred', 'image_features', 'limit_regressor', 'is_simulated', 'survey_limits',
+           'run_limits', 'coverage', 'calibration', 'uncertainty_stats', 'plot_uncertainty', 'tremonti_in_range',
+           'mzr_residuals', 'scatter_ratio', 'binned_nmad', 'paper_scatter_ratio', 'mzr_stats', 'plot_mzr',
            'noise_floor', 'report_stats', 'report_figures', 'evaluate_run', 'evaluate_cli']
 
 # %% ../nbs/07_evaluate.ipynb #147815f6
@@ -121,7 +126,7 @@ def plot_truth_pred(pred, true, # predictions and true values
                     binned:dict, # from `truth_pred_stats`
                     glob:dict, # global statistics with keys 'rmse' and 'nmad' (from `summarize`)
                     label:str='value', # axis label of the quantity
-                    floor:float|None=None, # noise floor (scatter no method can remove) to mark in the upper panel, if known
+                    limits:dict|None=None, # `survey_limits` of a simulated survey: its information limit and realised floor are drawn
                    ) -> Figure:
     "2-D histogram of `true` against `pred` with binned median, RMSE and NMAD; an upper panel of binned RMSE and NMAD"
     pred, true = np.asarray(pred, float), np.asarray(true, float)
@@ -140,16 +145,105 @@ def plot_truth_pred(pred, true, # predictions and true values
     for s in (1, -1):
         main.plot(c, med + s*b['rmse'], '--', color='C1', label='± binned RMSE' if s > 0 else None)
         main.plot(c, med + s*b['nmad'], ':', color='C2', lw=2, label='± binned NMAD' if s > 0 else None)
+    if limits:
+        x, il, fl = np.array(lim), limits['information_limit'], limits['floor_realised']
+        main.fill_between(x, x - il, x + il, color='C4', alpha=0.12, lw=0, label='± information limit')
+        for s in (1, -1): main.plot(x, x + s*fl, color='k', ls=':', lw=1, label='± realised floor' if s > 0 else None)
     main.set(xlim=lim, ylim=lim, xlabel=f'true {label}', ylabel=f'predicted {label}')
     main.legend(fontsize=8, loc='upper left')
     top.scatter(c, b['rmse'], s=_marker_area(b['n']), color='C1', label='binned RMSE', zorder=3)
     top.scatter(c, b['nmad'], s=_marker_area(b['n']), color='C2', marker='s', label='binned NMAD', zorder=3)
     top.axhline(glob['rmse'], color='C1', lw=1, label=f"RMSE = {glob['rmse']:.3f}")
     top.axhline(glob['nmad'], color='C2', lw=1, ls='--', label=f"NMAD = {glob['nmad']:.3f}")
-    if floor: top.axhline(floor, color='k', lw=1, ls=':', label=f"noise floor = {floor:.3f}")
+    if limits:
+        top.axhline(limits['information_limit'], color='C4', lw=1.5, ls='-.', label=f"information limit = {limits['information_limit']:.3f}")
+        top.axhline(limits['floor_realised'], color='k', lw=1, ls=':', label=f"realised floor = {limits['floor_realised']:.3f}")
     top.set(ylabel='scatter [dex]', ylim=(0, 1.5*np.nanmax([glob['rmse'], *b['rmse'], *b['nmad']])))
     top.legend(fontsize=7, ncol=2, loc='upper center')
     return fig
+
+# %% ../nbs/07_evaluate.ipynb #27150ef6
+IMAGE_BANDS = 'gri' # the bands the images are made of
+IMAGE_FEATURES = ('petroR50_r', 'bulge_re', 'disk_re', 'bulge_frac', 'bulge_n', 'bulge_q', 'disk_q',
+                  'bulge_gr', 'bulge_ri', 'disk_gr', 'disk_ri') # the other image-visible columns of a simulated catalogue
+
+def _true_mag(df, b):
+    "The noiseless magnitude in band `b`: `modelMag_<b>_true` when the catalogue has it (magnitudes with photometric errors), else `modelMag_<b>`"
+    c = f'modelMag_{b}'
+    return df[f'{c}_true' if f'{c}_true' in df else c].to_numpy(float)
+
+def image_features(df:pd.DataFrame, # rows of a simulated catalogue (`simulate`)
+                  ) -> pd.DataFrame:
+    "The noiseless quantities the images of simulated galaxies show: *gri* magnitudes, g−r, r−i and `IMAGE_FEATURES`"
+    miss = [c for c in IMAGE_FEATURES if c not in df] + [f'modelMag_{b}' for b in IMAGE_BANDS
+                                                         if f'modelMag_{b}' not in df and f'modelMag_{b}_true' not in df]
+    if miss: raise ValueError(f"catalogue has no column {', '.join(map(repr, miss))}: the information limit needs a catalogue written by `simulate`")
+    f = pd.DataFrame({f'mag_{b}': _true_mag(df, b) for b in IMAGE_BANDS})
+    f['g_r'], f['r_i'] = f.mag_g - f.mag_r, f.mag_r - f.mag_i
+    for c in IMAGE_FEATURES: f[c] = df[c].to_numpy(float)
+    return f
+
+# %% ../nbs/07_evaluate.ipynb #e1b759d7
+LIMIT_GRID = (dict(max_leaf_nodes=7), dict(max_leaf_nodes=15), dict(max_leaf_nodes=31)) # tree sizes tried
+LIMIT_MAX_ITER, LIMIT_LR = 500, 0.05 # most boosting iterations, learning rate
+
+def _best_settings(X, y, Xv, yv, seed, grid):
+    "`(valid RMSE, settings)` of the `grid` entry and number of iterations with the lowest RMSE on `(Xv, yv)`"
+    best = (np.inf, None)
+    for g in grid:
+        kw = dict(learning_rate=LIMIT_LR, min_samples_leaf=20, l2_regularization=1., early_stopping=False, random_state=seed, **g)
+        r = [rmse(p, yv) for p in HistGradientBoostingRegressor(max_iter=LIMIT_MAX_ITER, **kw).fit(X, y).staged_predict(Xv)]
+        if min(r) < best[0]: best = (float(min(r)), dict(kw, max_iter=int(np.argmin(r)) + 1))
+    return best
+
+def limit_regressor(train:pd.DataFrame, valid:pd.DataFrame, # simulated catalogue rows to train on and to choose the settings on
+                    target:str='oh_p50', # column to predict
+                    seed:int=0, # random state of the regressor
+                    grid=LIMIT_GRID, # settings tried (with min_samples_leaf=20, l2_regularization=1)
+                    threads:int|None=1, # CPU threads of the trees (one is fastest on small, shared machines; None for all)
+                   ) -> tuple:
+    "`(model, info)`: gradient-boosted trees on `image_features` of `train`, the tree size and number of iterations those with the lowest RMSE on `valid`"
+    X, y, Xv, yv = image_features(train), train[target].to_numpy(float), image_features(valid), valid[target].to_numpy(float)
+    with threadpool_limits(threads):
+        v, kw = _best_settings(X, y, Xv, yv, seed, grid)
+        model = HistGradientBoostingRegressor(**kw).fit(X, y)
+    return model, dict(params=kw, valid_rmse=v, n_train=len(y), n_valid=len(yv), features=list(X.columns), threads=threads)
+
+# %% ../nbs/07_evaluate.ipynb #2211a705
+def is_simulated(df:pd.DataFrame) -> bool:
+    "True for a catalogue written by `simulate`: it has the relation's metallicity `oh_relation` before the intrinsic scatter"
+    return 'oh_relation' in df
+
+def survey_limits(train:pd.DataFrame, valid:pd.DataFrame, test:pd.DataFrame, # simulated catalogue rows of the three splits
+                  seed:int=0, # seed of the regressor and of the bootstrap
+                  n_boot:int=1000, # bootstrap resamples of the test galaxies
+                 ) -> dict:
+    "`floor_realised` and `information_limit` of the metallicity of the `test` galaxies, with bootstrap 68% intervals"
+    model, info = limit_regressor(train, valid, DEFAULT_TARGET, seed)
+    t = test[DEFAULT_TARGET].to_numpy(float)
+    fl, lim = summarize(test['oh_relation'].to_numpy(float), t, n_boot, seed), summarize(model.predict(image_features(test)), t, n_boot, seed)
+    return dict(floor_realised=fl['rmse'], floor_realised_ci68=fl.get('rmse_ci68'), information_limit=lim['rmse'],
+                information_limit_ci68=lim.get('rmse_ci68'), information_limit_nmad=lim['nmad'], n=len(t),
+                noise_floor=float(np.median(test['noise_floor'])) if 'noise_floor' in test else None, regressor=info)
+
+# %% ../nbs/07_evaluate.ipynb #43a3c243
+def run_limits(run:str|Path, # run directory with `split.csv`
+               df:pd.DataFrame, # the simulated catalogue (validated rows)
+               ids, # ids of the galaxies evaluated
+               id_col:str=DEFAULT_ID, # id column
+               seed:int=0, # seed of the regressor and of the bootstrap
+               n_boot:int=1000, # bootstrap resamples
+              ) -> dict|None:
+    "`survey_limits` of the galaxies `ids`, the regressor trained on the run's training galaxies and tuned on its validation galaxies; `None` if it has too few"
+    tr, va = split_rows(run, df, 'train', id_col), split_rows(run, df, 'valid', id_col)
+    te = df[df[id_col].astype(str).isin(set(map(str, ids)))]
+    if len(tr) < 40 or len(va) < 10 or len(te) < 2:
+        warnings.warn(f"no information limit: the catalogue holds {len(tr)} training and {len(va)} validation galaxies of the run "
+                      f"(at least 40 and 10 needed) and {len(te)} evaluated ones"); return None
+    seen = te[id_col].astype(str).isin(set(tr[id_col].astype(str)) | set(va[id_col].astype(str))).sum()
+    if seen: warnings.warn(f"{seen} of the {len(te)} evaluated galaxies trained or tuned the run and the limit's regressor; "
+                           "evaluate with --split test for a fair comparison with the information limit")
+    return survey_limits(tr, va, te, seed, n_boot)
 
 # %% ../nbs/07_evaluate.ipynb #4799a4a3
 def coverage(pred, true, sigma, # predictions, true values and per-galaxy 1σ errors
@@ -225,6 +319,21 @@ def plot_uncertainty(pred, true, spread, # predictions, true values, per-galaxy 
         ax[2].legend(fontsize=7, loc='upper left')
     return fig
 
+# %% ../nbs/07_evaluate.ipynb #661c24b8
+TREMONTI_RANGE = (8.5, 11.5) # log M* where Tremonti et al. (2004) fitted their relation
+
+def tremonti_in_range(logm, # log stellar masses
+                      what:str='masses', # what they are, for the warning
+                     ) -> np.ndarray:
+    "Mask of the `logm` inside `TREMONTI_RANGE` (ends included); warns with the number outside, which the relation is not applied to"
+    logm = np.asarray(logm, float)
+    ok = (logm >= TREMONTI_RANGE[0]) & (logm <= TREMONTI_RANGE[1])
+    if (~ok).sum(): warnings.warn(f"{(~ok).sum()} of {len(logm)} {what} are outside {TREMONTI_RANGE[0]}-{TREMONTI_RANGE[1]}, "
+                                  "where the Tremonti relation holds; excluded, not extrapolated")
+    if len(logm) and not ok.any(): raise ValueError(f"no {what} inside {TREMONTI_RANGE[0]}-{TREMONTI_RANGE[1]}: the Tremonti relation "
+                                                    "cannot be applied (are they log10 of solar masses?)")
+    return ok
+
 # %% ../nbs/07_evaluate.ipynb #e32bd005
 def mzr_residuals(logm, oh, # log stellar masses and metallicities
                   deg:int=2, # degree of the polynomial fit
@@ -247,7 +356,39 @@ def scatter_ratio(logm, oh_true, oh_pred, # true masses, true and predicted meta
     boots = np.array([_ratio(i) for i in idx]) if n_boot else np.array([np.nan])
     return dict(ratio=float(mad_std(rp)/mad_std(rt)), ratio_err=float(np.std(boots)), ratio_ci68=json_floats(np.quantile(boots, [0.16, 0.84])),
                 nmad_true=float(mad_std(rt)), nmad_pred=float(mad_std(rp)), fit_true=ct.tolist(), fit_pred=cp.tolist(), deg=deg,
-                n=int(len(logm)), n_boot=n_boot)
+                n=int(len(logm)), n_boot=n_boot, estimator='NMAD about quadratic fits against true mass; bootstrap SD')
+
+# %% ../nbs/07_evaluate.ipynb #0f431d2d
+PAPER_MASS_BINS = tuple(np.arange(8.5, 11.5, 0.2).tolist()) # bin centres of Wu & Boada's scatter ratio (their `np.arange`)
+PAPER_HALF_WIDTH = 0.1 # their bins are the open intervals (centre - 0.1, centre + 0.1)
+
+def binned_nmad(x, v, # values `x` to bin and `v` whose spread is measured
+                centres=PAPER_MASS_BINS, # bin centres
+                half:float=PAPER_HALF_WIDTH, # half-width of the open bins
+               ) -> tuple:
+    "`(nmad, count)` arrays: NMAD (astropy `mad_std`) and number of the `v` whose `x` is in each open bin (c − half, c + half)"
+    x, v = np.asarray(x, float), np.asarray(v, float)
+    sel = [(x > c - half) & (x < c + half) for c in centres]
+    return np.array([mad_std(v[s]) if s.sum() else np.nan for s in sel]), np.array([int(s.sum()) for s in sel])
+
+# %% ../nbs/07_evaluate.ipynb #82511f4e
+PAPER_ESTIMATOR = 'Wu & Boada: bin-count weighted mean over 0.2-dex mass bins of NMAD ratios; weighted SD of the bin ratios'
+
+def paper_scatter_ratio(x_a, v_a, # binned values and values of the sample compared (e.g. true masses, CNN metallicities)
+                        x_b, v_b, # binned values and values of the reference (e.g. true masses, true metallicities)
+                        centres=PAPER_MASS_BINS, # bin centres
+                        half:float=PAPER_HALF_WIDTH, # half-width of the open bins
+                        min_count:int=2, # bins with fewer galaxies (in either sample) are left out
+                       ) -> dict:
+    "Wu & Boada's ratio: the mean over bins of NMAD(`v_a`)/NMAD(`v_b`), weighted by the reference's counts, ± the weighted SD of the bin ratios"
+    na, ca = binned_nmad(x_a, v_a, centres, half); nb, cb = binned_nmad(x_b, v_b, centres, half)
+    with np.errstate(divide='ignore', invalid='ignore'): r = na / nb
+    ok = (ca >= min_count) & (cb >= min_count) & np.isfinite(r) & (nb > 0)
+    if not ok.any(): return dict(estimator=PAPER_ESTIMATOR, ratio=None, ratio_err=None, n_bins=0, centres=list(centres), half_width=half)
+    avg = float(np.average(r[ok], weights=cb[ok]))
+    return dict(estimator=PAPER_ESTIMATOR, ratio=avg, ratio_err=float(np.sqrt(np.average((r[ok] - avg)**2, weights=cb[ok]))), n_bins=int(ok.sum()),
+                centres=list(centres), half_width=half, bin_ratio=json_floats(np.where(ok, r, np.nan)),
+                nmad_a=json_floats(na), nmad_b=json_floats(nb), n_a=ca.tolist(), n_b=cb.tolist())
 
 # %% ../nbs/07_evaluate.ipynb #3af8ac95
 MASS, METAL = 'lgm_tot_p50', 'oh_p50'
@@ -257,25 +398,46 @@ def _good(*xs):
     for x in xs: x = np.asarray(x, float); ok &= np.isfinite(x) & ~np.isclose(x, SENTINEL)
     return ok
 
+def _inside(logm): return (np.asarray(logm, float) >= TREMONTI_RANGE[0]) & (np.asarray(logm, float) <= TREMONTI_RANGE[1])
+
 def mzr_stats(m:pd.DataFrame, # predictions.csv rows: true `lgm_tot_p50` and `oh_p50`, `lgm_tot_p50_pred` (and `oh_p50_pred`)
               n_boot:int=1000, # bootstrap resamples
               seed:int=0, # seed of the resampling
              ) -> dict:
-    "Mass metrics, metallicity through the Tremonti MZR of predicted and of true mass, and the MZR scatter ratio"
+    "Mass metrics, metallicity through the Tremonti MZR of predicted and of true mass (inside its range only), and the MZR scatter ratios"
     ok = _good(m[MASS], m[METAL], m[f'{MASS}_pred'])
     mt, mp, zt = (m.loc[ok, c].to_numpy(float) for c in (MASS, f'{MASS}_pred', METAL))
-    res = dict(n=int(ok.sum()), n_outside_tremonti=int(((mp < 8.5) | (mp > 11.5)).sum()),
-               mass=summarize(mp, mt, n_boot, seed), oh_from_pred_mass=summarize(tremonti_mzr(mp), zt, n_boot, seed),
-               oh_from_true_mass=summarize(tremonti_mzr(mt), zt, n_boot, seed))
+    ip, it = tremonti_in_range(mp, 'predicted masses'), tremonti_in_range(mt, 'true masses')
+    res = dict(n=int(ok.sum()), n_outside_tremonti=dict(pred_mass=int((~ip).sum()), true_mass=int((~it).sum())),
+               mass=summarize(mp, mt, n_boot, seed), oh_from_pred_mass=summarize(tremonti_mzr(mp[ip]), zt[ip], n_boot, seed),
+               oh_from_true_mass=summarize(tremonti_mzr(mt[it]), zt[it], n_boot, seed),
+               scatter_ratio_paper_mass=paper_scatter_ratio(mp, zt, mt, zt))
     if f'{METAL}_pred' in m:
         zp = m.loc[ok, f'{METAL}_pred'].to_numpy(float)
-        res.update(oh_cnn=summarize(zp, zt, n_boot, seed), scatter_ratio=scatter_ratio(mt, zt, zp, n_boot=n_boot, seed=seed))
+        res.update(oh_cnn=summarize(zp, zt, n_boot, seed), scatter_ratio=scatter_ratio(mt, zt, zp, n_boot=n_boot, seed=seed),
+                   scatter_ratio_paper=paper_scatter_ratio(mt, zp, mt, zt))
     return res
 
 # %% ../nbs/07_evaluate.ipynb #36c113e8
 def _scatter(ax, x, y, **kw): ax.scatter(x, y, s=5, alpha=0.5 if len(x) < 3000 else 0.2, rasterized=True, **kw)
 
 def _legend_stats(s, what): return f"{what}: RMSE {s['rmse']:.3f}, NMAD {s['nmad']:.3f}"
+
+def _ratio_text(s): return 'n/a' if s.get('ratio') is None else f"{s['ratio']:.2f} ± {s['ratio_err']:.2f}"
+
+def _plot_mzr_scatter(ax, zp, mt, zt, stats):
+    "The true and the predicted metallicities against true mass, their quadratic fits, the Tremonti relation and both scatter ratios"
+    s = stats['scatter_ratio']
+    _scatter(ax, mt, zt, color='0.6', label=f"true (NMAD {s['nmad_true']:.3f})")
+    _scatter(ax, mt, zp, color='C0', label=f"CNN (NMAD {s['nmad_pred']:.3f})")
+    x = np.linspace(mt.min(), mt.max(), 100)
+    ax.plot(x, np.polyval(s['fit_true'], x), color='0.3', lw=1.5)
+    ax.plot(x, np.polyval(s['fit_pred'], x), color='C0', lw=1.5)
+    x = x[_inside(x)]
+    ax.plot(x, tremonti_mzr(x), 'k--', lw=1, label='Tremonti et al. 2004')
+    ax.set(xlabel=f'true {LABELS[MASS]}', ylabel=LABELS[METAL],
+           title=f"NMAD(CNN)/NMAD(true): binned (paper) {_ratio_text(stats['scatter_ratio_paper'])}, about fits {_ratio_text(s)}")
+    ax.title.set_fontsize(8); ax.legend(fontsize=7, loc='lower right')
 
 def plot_mzr(m:pd.DataFrame, # predictions.csv rows, as for `mzr_stats`
              stats:dict, # from `mzr_stats`
@@ -289,25 +451,18 @@ def plot_mzr(m:pd.DataFrame, # predictions.csv rows, as for `mzr_stats`
     lim = _square_range(mt, mp)
     _scatter(ax[0], mt, mp, color='C0'); ax[0].plot(lim, lim, color='C3', lw=1, label='one-to-one')
     ax[0].set(xlim=lim, ylim=lim, xlabel=f'true {LABELS[MASS]}', ylabel=f'predicted {LABELS[MASS]}', title=_legend_stats(stats['mass'], 'mass'))
-    zm = tremonti_mzr(mp)
-    lim = _square_range(zt, zm)
-    _scatter(ax[1], zt, zm, color='C0', label=_legend_stats(stats['oh_from_pred_mass'], 'MZR(pred. mass)'))
+    ip = _inside(mp); zm = tremonti_mzr(mp[ip])
+    lim = _square_range(zt[ip], zm)
+    _scatter(ax[1], zt[ip], zm, color='C0', label=_legend_stats(stats['oh_from_pred_mass'], 'MZR(pred. mass)'))
     ax[1].plot(lim, lim, color='C3', lw=1)
     ax[1].plot([], [], ' ', label=_legend_stats(stats['oh_from_true_mass'], 'MZR(true mass)'))
     if 'oh_cnn' in stats: ax[1].plot([], [], ' ', label=_legend_stats(stats['oh_cnn'], 'CNN'))
-    ax[1].set(xlim=lim, ylim=lim, xlabel=f'true {LABELS[METAL]}', ylabel=f'Tremonti MZR of predicted mass')
-    ax[1].legend(fontsize=7, loc='upper left')
-    if n == 3:
-        s = stats['scatter_ratio']; zp = m.loc[ok, f'{METAL}_pred'].to_numpy(float)
-        x = np.linspace(mt.min(), mt.max(), 100)
-        _scatter(ax[2], mt, zt, color='0.6', label=f"true (NMAD {s['nmad_true']:.3f})")
-        _scatter(ax[2], mt, zp, color='C0', label=f"CNN (NMAD {s['nmad_pred']:.3f})")
-        ax[2].plot(x, np.polyval(s['fit_true'], x), color='0.3', lw=1.5)
-        ax[2].plot(x, np.polyval(s['fit_pred'], x), color='C0', lw=1.5)
-        ax[2].plot(x, tremonti_mzr(x), 'k--', lw=1, label='Tremonti et al. 2004')
-        ax[2].set(xlabel=f'true {LABELS[MASS]}', ylabel=LABELS[METAL],
-                  title=f"NMAD(CNN)/NMAD(true) = {s['ratio']:.2f} ± {s['ratio_err']:.2f}")
-        ax[2].legend(fontsize=7, loc='lower right')
+    ax[1].plot([], [], ' ', label=f"binned NMAD ratio, pred./true mass (paper): {_ratio_text(stats['scatter_ratio_paper_mass'])}")
+    k = stats['n_outside_tremonti']
+    ax[1].set(xlim=lim, ylim=lim, xlabel=f'true {LABELS[METAL]}', ylabel='Tremonti MZR of predicted mass',
+              title=f"{k['pred_mass']} predicted, {k['true_mass']} true masses outside 8.5-11.5 left out", )
+    ax[1].title.set_fontsize(8); ax[1].legend(fontsize=6.5, loc='upper left')
+    if n == 3: _plot_mzr_scatter(ax[2], m.loc[ok, f'{METAL}_pred'].to_numpy(float), mt, zt, stats)
     return fig
 
 # %% ../nbs/07_evaluate.ipynb #581a349a
@@ -369,12 +524,18 @@ def report_figures(m:pd.DataFrame, # predictions.csv rows
         lab = target_label(t)
         if _have_jpegs(stats['gallery'][t], images): figs[f'gallery_{t}'] = plot_gallery(stats['gallery'][t], images, lab)
         figs[f'truth_vs_pred_{t}'] = plot_truth_pred(pred, true, stats['binned'][t], stats['metrics'][t], lab,
-                                                    stats.get('noise_floor') if t == METAL else None)
+                                                    stats.get('limits') if t == METAL else None)
         figs[f'uncertainty_{t}'] = plot_uncertainty(pred, true, spread, stats['uncertainty'][t], lab)
     if 'mzr' in stats: figs['mzr'] = plot_mzr(m, stats['mzr'])
     return figs
 
 # %% ../nbs/07_evaluate.ipynb #c51c9e36
+def _limit_fields(lim, metal):
+    "`floor_realised`, `information_limit`, `rmse_over_limit` and the `limits` of a run on a simulated survey"
+    if not lim: return dict(limits=None)
+    return dict(floor_realised=lim['floor_realised'], information_limit=lim['information_limit'],
+                rmse_over_limit=metal['rmse'] / lim['information_limit'], limits=lim)
+
 def evaluate_run(model:str|Path, # run directory written by `train`
                  catalog, # labelled catalogue (file or DataFrame) with the model's target columns
                  images:str|Path, # directory of `<id>.jpg` images
@@ -391,6 +552,7 @@ def evaluate_run(model:str|Path, # run directory written by `train`
     targets, id_col = meta['targets'], meta.get('id_col', DEFAULT_ID)
     df, rep = load_catalog(catalog, images, targets, id_col, size=meta['size'], progress=progress)
     print(rep)
+    full = df
     if split is not None:
         df = split_rows(model, df, split, id_col)
         if not len(df): raise ValueError(f"no galaxy of the catalogue is in the run's '{split}' split")
@@ -401,6 +563,7 @@ def evaluate_run(model:str|Path, # run directory written by `train`
     m = pd.read_csv(out/'predictions.csv', dtype={id_col: str}) # every number from exactly what is on disk
     res = dict(report_stats(m, targets, meta['gaussian'], id_col, n_gallery, seed), catalog=rep.to_dict(), model=str(model),
                split=split, tta=tta, gaussian=meta['gaussian'], n=len(m), noise_floor=noise_floor(df, targets), figures={})
+    if METAL in targets and is_simulated(df): res.update(_limit_fields(run_limits(model, full, m[id_col], id_col, seed), res['metrics'][METAL]))
     if figures:
         for name, fig in report_figures(m, res, images, targets, meta['gaussian'], id_col).items(): res['figures'][name] = save_figure(fig, out/name)
     save_json(res, out/'metrics.json')
@@ -424,7 +587,14 @@ def evaluate_cli(model:str, # run directory written by `metallicity-cnn train`
               f"NMAD {v['nmad']:.4f} bias {v['bias']:+.4f} n {v['n']}")
         u = res['uncertainty'][t]
         if 'coverage68' in u: print(f"{t}: 68% coverage of the uncertainty head {u['coverage68']:.3f}")
+    if res.get('limits'):
+        l = res['limits']
+        print(f"oh_p50: information limit {l['information_limit']:.4f} [{l['information_limit_ci68'][0]:.4f}, {l['information_limit_ci68'][1]:.4f}] "
+              f"(RMSE/limit {res['rmse_over_limit']:.2f}); realised floor {l['floor_realised']:.4f}, which no image-based method reaches")
     if 'mzr' in res and 'scatter_ratio' in res['mzr']:
         s = res['mzr']['scatter_ratio']
-        print(f"MZR scatter ratio NMAD(CNN)/NMAD(true) {s['ratio']:.3f} ± {s['ratio_err']:.3f}")
+        print(f"MZR scatter ratio NMAD(CNN)/NMAD(true) {s['ratio']:.3f} ± {s['ratio_err']:.3f} (about quadratic fits); "
+              f"the paper's binned estimator {_ratio_text(res['mzr']['scatter_ratio_paper'])}")
+    if 'mzr' in res and sum(res['mzr']['n_outside_tremonti'].values()):
+        print(f"MZR: masses outside 8.5-11.5 left out of the Tremonti relation: {res['mzr']['n_outside_tremonti']}")
     print(f"evaluate: report written to {out} ({len(res['figures'])} figures)")

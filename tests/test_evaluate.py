@@ -127,7 +127,9 @@ def test_mzr_report(mass_report, survey):
     m, st = _load(mass_report[0])
     z = st['mzr']
     assert z['n'] == len(m) == 30
-    assert z['oh_from_pred_mass']['rmse'] == pytest.approx(rmse(tremonti_mzr(m.lgm_tot_p50_pred), m.oh_p50))
+    inside = m.lgm_tot_p50_pred.between(8.5, 11.5)  # the relation is applied only where Tremonti et al. fitted it
+    assert z['n_outside_tremonti'] == {'pred_mass': int((~inside).sum()), 'true_mass': 0}
+    assert z['oh_from_pred_mass']['rmse'] == pytest.approx(rmse(tremonti_mzr(m.lgm_tot_p50_pred[inside]), m.oh_p50[inside]))
     assert z['oh_from_true_mass']['rmse'] == pytest.approx(rmse(tremonti_mzr(m.lgm_tot_p50), m.oh_p50))
     assert z['mass']['rmse'] == st['metrics']['lgm_tot_p50']['rmse']
     s = z['scatter_ratio']
@@ -136,8 +138,22 @@ def test_mzr_report(mass_report, survey):
     ax = report_figures(m, st, survey/'images', ['oh_p50', 'lgm_tot_p50'], True)['mzr'].axes
     assert len(ax) == 3
     assert [a.get_xlabel() for a in ax] == ['true log $M_*$ [$M_\\odot$]', 'true 12 + log(O/H)', 'true log $M_*$ [$M_\\odot$]']
-    assert ax[2].get_title() == f"NMAD(CNN)/NMAD(true) = {s['ratio']:.2f} ± {s['ratio_err']:.2f}"
-    np.testing.assert_array_equal(ax[1].collections[0].get_offsets()[:, 1], tremonti_mzr(m.lgm_tot_p50_pred))
+    p = z['scatter_ratio_paper']
+    assert ax[2].get_title() == (f"NMAD(CNN)/NMAD(true): binned (paper) {p['ratio']:.2f} ± {p['ratio_err']:.2f}, "
+                                 f"about fits {s['ratio']:.2f} ± {s['ratio_err']:.2f}")
+    assert f"the paper's binned estimator {p['ratio']:.2f} ± {p['ratio_err']:.2f}" in mass_report[1]
+    np.testing.assert_array_equal(ax[1].collections[0].get_offsets()[:, 1], tremonti_mzr(m.lgm_tot_p50_pred[inside]))
+
+def test_limits_of_the_synthetic_survey(mass_report, mass_run, survey):
+    "On a simulated survey evaluate writes the realised floor and the information limit, and draws both"
+    m, st = _load(mass_report[0])
+    cat = pd.read_csv(survey/'catalog.csv', dtype={'objID': str}).set_index('objID').loc[m.objID]
+    assert st['floor_realised'] == pytest.approx(rmse(cat.oh_p50, cat.oh_relation), rel=1e-5)
+    assert st['rmse_over_limit'] == pytest.approx(st['metrics']['oh_p50']['rmse'] / st['information_limit'])
+    assert st['limits']['regressor']['n_train'] == (pd.read_csv(mass_run/'split.csv').split == 'train').sum()
+    assert f"information limit {st['information_limit']:.4f}" in mass_report[1]
+    top = report_figures(m, st, survey/'images', ['oh_p50'], True)['truth_vs_pred_oh_p50'].axes[0]
+    assert [l.get_ydata()[0] for l in top.lines[2:]] == [st['information_limit'], st['floor_realised']]
 
 def test_tremonti_mzr_at_known_points():
     "Tremonti et al. (2004) eq. 3: 12 + log(O/H) = -1.492 + 1.847 x - 0.08026 x^2, x = log M*/Msun, worked by hand"

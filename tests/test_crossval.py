@@ -1,0 +1,37 @@
+"The `crossval` command on real SDSS galaxies: complete, disjoint folds, and a killed run that resumes."
+import json, os, shutil, signal, subprocess, time
+import pandas as pd, pytest
+from conftest import cli
+
+def _cv(catalog, sample, out, *extra):
+    return ['crossval', '--catalog', catalog, '--images', sample/'images', '--out', out, '--folds', 3, '--recipe', 'tiny', *extra]
+
+def test_crossval_resumes_after_kill(catalog, sample, tmp_path):
+    cat = tmp_path/'c.csv'; catalog.head(36).to_csv(cat, index=False)
+    out = tmp_path/'cv'
+    exe = shutil.which('metallicity-cnn')
+    p = subprocess.Popen([exe, *map(str, _cv(cat, sample, out))], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                         start_new_session=True)
+    t0 = time.time()
+    while not (out/'fold0'/'oof.csv').exists():  # kill it once the first fold is done, mid-way through the second
+        assert p.poll() is None and time.time() - t0 < 600, 'crossval ended or took too long before its first fold was done'
+        time.sleep(0.2)
+    os.killpg(p.pid, signal.SIGKILL); p.wait()
+    assert not (out/'oof.csv').exists() and not (out/'fold2'/'oof.csv').exists()
+    done0 = (out/'fold0'/'model.pt').stat().st_mtime_ns
+    r = cli(*_cv(cat, sample, out))
+    assert 'fold 1/3 done already' in r.stdout and 'out-of-fold RMSE' in r.stdout
+    assert (out/'fold0'/'model.pt').stat().st_mtime_ns == done0  # the finished fold was not trained again
+    oof = pd.read_csv(out/'oof.csv', dtype={'objID': str})
+    assert sorted(oof.objID) == sorted(catalog.objID.head(36)) and sorted(oof.fold.value_counts()) == [12, 12, 12]
+    m = json.loads((out/'metrics.json').read_text())
+    assert m['oof']['oh_p50']['n'] == 36 and sorted(m['folds']) == ['0', '1', '2']
+
+def test_crossval_bad_folds(catalog, sample, tmp_path):
+    cat = tmp_path/'c.csv'
+    catalog.head(8).assign(fold=[0, 0, 2, 2, 0, 2, 0, 2]).to_csv(cat, index=False)
+    r = cli(*_cv(cat, sample, tmp_path/'cv'), check=False)
+    assert r.returncode == 1 and 'no galaxies in fold [1]' in r.stderr and 'Traceback' not in r.stderr
+    catalog.head(2).to_csv(cat, index=False)
+    r = cli(*_cv(cat, sample, tmp_path/'cv2'), check=False)
+    assert r.returncode == 1 and '3 folds need at least 3 galaxies; the catalogue has 2' in r.stderr

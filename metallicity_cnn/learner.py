@@ -5,7 +5,8 @@
 # %% ../nbs/04_learner.ipynb #ab8c78ca
 from __future__ import annotations
 from .core import *
-import warnings
+import warnings, hashlib, socket, contextlib
+from urllib.parse import urlparse
 from pathlib import Path
 import numpy as np, torch, torchvision
 import torch.nn.functional as F
@@ -18,8 +19,9 @@ from .data import *
 
 # %% auto #0
 __all__ = ['OPTIMISERS', 'RECIPES', 'RECIPE_CHOICES', 'OutputRange', 'MeanVarLinear', 'target_range', 'rmse_loss', 'gaussian_nll',
-           'target_metrics', 'get_arch', 'pretrained_weights', 'build_model', 'BF16CPU', 'galaxy_learner', 'get_recipe',
-           'n_epochs', 'fit_recipe', 'versions', 'save_model', 'load_model']
+           'target_metrics', 'get_arch', 'imagenet_weights', 'weights_cache_file', 'download_weights',
+           'pretrained_weights', 'weights_record', 'build_model', 'BF16CPU', 'galaxy_learner', 'get_recipe', 'n_epochs',
+           'fit_recipe', 'versions', 'save_model', 'load_model']
 
 # %% ../nbs/04_learner.ipynb #d7945be8
 class OutputRange(Module):
@@ -97,19 +99,73 @@ def get_arch(name:str):
                      f"{' (timm is not installed)' if timm is None else ' or a timm model name'}")
 
 # %% ../nbs/04_learner.ipynb #e132b1c8
+def imagenet_weights(arch:str, # torchvision architecture name
+                    ):
+    "The torchvision ImageNet weights of `arch`: its weights enum's `DEFAULT`, e.g. `ResNet34_Weights.IMAGENET1K_V1`"
+    try: return torchvision.models.get_model_weights(arch).DEFAULT
+    except (ValueError, KeyError, AttributeError):
+        raise ValueError(f"torchvision has no ImageNet weights for '{arch}'; pass --pretrained none, or a weights file") from None
+
+def weights_cache_file(w, # torchvision weights enum member, e.g. `imagenet_weights('resnet34')`
+                      ) -> Path:
+    "Where torch.hub keeps the file of weights `w` (and torchvision and fastai look for it): `torch.hub.get_dir()/checkpoints/<name>`"
+    return Path(torch.hub.get_dir())/'checkpoints'/Path(urlparse(w.url).path).name
+
+# %% ../nbs/04_learner.ipynb #9c28439b
+@contextlib.contextmanager
+def _socket_timeout(seconds:float):
+    "Sockets opened inside give up after `seconds` without data (torch.hub's download sets no timeout)"
+    old = socket.getdefaulttimeout(); socket.setdefaulttimeout(seconds)
+    try: yield
+    finally: socket.setdefaulttimeout(old)
+
+def download_weights(w, # torchvision weights enum member, e.g. `imagenet_weights('resnet34')`
+                     progress:bool=True, # show torch.hub's download progress bar
+                     timeout:float=60, # seconds without data before giving up
+                    ) -> Path:
+    "The file of weights `w` in the torch cache, downloaded into it through torchvision's weights API when missing"
+    p = weights_cache_file(w)
+    if p.is_file(): return p
+    try:
+        with _socket_timeout(timeout): w.get_state_dict(progress=progress, check_hash=True, weights_only=True)
+    except (OSError, RuntimeError) as e: # no network, HTTP errors and timeouts are OSErrors; a wrong hash a RuntimeError
+        why = ' '.join(str(getattr(e, 'reason', e)).split())
+        raise FileNotFoundError(f"could not download {p.name} ({w!r}) from {w.url} ({why}); "
+                                f"put that file in {p.parent} or pass --pretrained none") from None
+    return p
+
+# %% ../nbs/04_learner.ipynb #357780aa
 def pretrained_weights(arch:str, # architecture name
-                       pretrained='auto', # 'auto' (torch cache if present), 'none', or a weights file
+                       pretrained='auto', # 'imagenet' (torch cache, else download), 'auto' (torch cache if there), 'none', or a weights file
+                       progress:bool=True, # download progress bar
                       ) -> Path|None:
-    "Path of ImageNet weights for `arch`, or `None` for random initialisation; never downloads"
+    "Path of the weights for `arch`'s body, or `None` for random initialisation; only `'imagenet'` downloads"
     if pretrained in (None, False, 'none', 'None', ''): return None
+    if str(pretrained) == 'imagenet': return download_weights(imagenet_weights(arch), progress)
     if str(pretrained) != 'auto':
         p = Path(pretrained)
         if not p.is_file(): raise FileNotFoundError(f"pretrained weights file {p} does not exist")
         return p
-    try: w = torchvision.models.get_model_weights(arch).DEFAULT
-    except (ValueError, KeyError): return None
-    p = Path(torch.hub.get_dir())/'checkpoints'/Path(w.url).name
+    try: p = weights_cache_file(imagenet_weights(arch))
+    except ValueError: return None
     return p if p.is_file() else None
+
+def _sha256(path):
+    h = hashlib.sha256()
+    with open(path, 'rb') as f:
+        for b in iter(lambda: f.read(1 << 20), b''): h.update(b)
+    return h.hexdigest()
+
+def weights_record(arch:str, # architecture name
+                   weights:str|Path|None, # from `pretrained_weights`
+                  ) -> dict:
+    "What initialised the body, for `model.json`: `source` (torchvision's weights name, 'file' or 'random'), `file`, `sha256`"
+    if weights is None: return dict(source='random')
+    p = Path(weights).resolve()
+    try: w = imagenet_weights(arch)
+    except ValueError: w = None
+    tv = w is not None and p == weights_cache_file(w).resolve()
+    return dict(source=f'torchvision {w!r}' if tv else 'file', url=w.url if tv else None, file=str(p), sha256=_sha256(p))
 
 # %% ../nbs/04_learner.ipynb #2690edfd
 def build_model(arch:str='resnet34', # architecture name

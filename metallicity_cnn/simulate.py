@@ -21,11 +21,12 @@ from .core import atomic_write, save_json, sample_dir, track
 
 # %% auto #0
 __all__ = ['OH_SUN', 'BANDS', 'EXTINCTION', 'M_SUN_R', 'COSMO', 'Z_RANGE', 'LOGM_RANGE', 'MAG_LIMIT', 'BLOCK', 'Q0_DISK',
-           'MEAN_SQRT_Q', 'RELATIONS', 'FIELD_ARCSEC', 'PSF_FWHM', 'SKY', 'GAIN', 'RGB_WEIGHTS', 'RGB_STRETCH',
-           'PARTIAL', 'tremonti_mzr', 'fmr', 'main_sequence', 'quenched_fraction', 'shen_size', 'shen_scatter',
-           'population_gr', 'band_offsets', 'slab_attenuation', 'abs_mag_r', 'distmod', 'kpc_per_arcsec',
-           'stellar_mass_function', 'half_light_radius', 'draw_galaxies', 'sersic_image', 'convolve_psf',
-           'render_galaxy', 'to_rgb', 'make_ids', 'simulate_survey', 'simulate_cli', 'plot_relations', 'gallery']
+           'MEAN_SQRT_Q', 'PSF_FWHM', 'MAG_SOFTENING', 'CALIB_FLOOR', 'RELATIONS', 'FIELD_ARCSEC', 'SKY', 'GAIN',
+           'RGB_WEIGHTS', 'RGB_STRETCH', 'PARTIAL', 'tremonti_mzr', 'fmr', 'main_sequence', 'quenched_fraction',
+           'shen_size', 'shen_scatter', 'population_gr', 'band_offsets', 'slab_attenuation', 'abs_mag_r', 'distmod',
+           'kpc_per_arcsec', 'stellar_mass_function', 'half_light_radius', 'asinh_mag', 'sky_flux_errors', 'mag_errors',
+           'observe_magnitudes', 'draw_galaxies', 'sersic_image', 'convolve_psf', 'render_galaxy', 'to_rgb', 'make_ids',
+           'simulate_survey', 'simulate_cli', 'plot_relations', 'gallery']
 
 # %% ../nbs/03_simulate.ipynb #f2d74e1b
 def tremonti_mzr(logm, # log stellar mass [M_sun] (scalar or array), valid 8.5-11.5
@@ -214,6 +215,49 @@ def _add_sizes(df):
     df.insert(df.columns.get_loc('bulge_frac'), 'r50_kpc', r50)
     return df
 
+# %% ../nbs/03_simulate.ipynb #90a0d275
+PSF_FWHM = 1.4 # seeing FWHM [arcsec]: the images' PSF, and the photometry's
+MAG_SOFTENING = np.array([1.4e-10, 0.9e-10, 1.2e-10, 1.8e-10, 7.4e-10]) # SDSS asinh softening b in u, g, r, i, z [maggies]
+CALIB_FLOOR = np.array([0.02, 0.01, 0.01, 0.01, 0.01]) # photometric calibration error [mag] in u, g, r, i, z (Padmanabhan et al. 2008)
+
+def asinh_mag(flux, # flux [maggies], shape (..., 5)
+              b=MAG_SOFTENING, # softening per band [maggies]
+             ):
+    "SDSS asinh magnitude (Lupton et al. 1999): the AB magnitude for `flux` ≫ `b`, finite for `flux` ≤ 0"
+    return -2.5/np.log(10) * (np.arcsinh(np.asarray(flux, float)/(2*b)) + np.log(b))
+
+def sky_flux_errors(r50, # circular half-light radius [arcsec], shape (n,)
+                    psf_fwhm:float=PSF_FWHM, # seeing FWHM [arcsec]
+                   ) -> np.ndarray:
+    "1σ sky noise (n, 5) [maggies] of the flux of galaxies of half-light radius `r50`, from SDSS's point-source noise `MAG_SOFTENING`"
+    s_psf = psf_fwhm/2.3548
+    scale = np.sqrt((np.asarray(r50, float)/1.1774)**2 + s_psf**2) * 2.3548 # sqrt(noise-equivalent area / a 1" point source's)
+    return MAG_SOFTENING * scale[:, None]
+
+def mag_errors(mags, # true magnitudes, shape (n, 5): u, g, r, i, z
+               r50, # circular half-light radius [arcsec], shape (n,)
+               psf_fwhm:float=PSF_FWHM, # seeing FWHM [arcsec]
+              ) -> np.ndarray:
+    "SDSS-like 1σ errors (n, 5) of asinh model magnitudes: sky noise, and the calibration floor in quadrature"
+    f = 10**(-0.4*np.asarray(mags, float))
+    return np.hypot(2.5/np.log(10) * sky_flux_errors(r50, psf_fwhm) / np.sqrt(f**2 + 4*MAG_SOFTENING**2), CALIB_FLOOR)
+
+# %% ../nbs/03_simulate.ipynb #dfd210b3
+def observe_magnitudes(df:pd.DataFrame, # galaxies with true `modelMag_<b>` and `petroR50_r` columns
+                       rng, # numpy Generator for the errors
+                      ) -> pd.DataFrame:
+    "`df` with measured `modelMag_<b>` (true flux + sky noise, times calibration error), `modelMagErr_<b>`, true `modelMag_<b>_true`"
+    cols = [f'modelMag_{b}' for b in BANDS]
+    true, r50 = df[cols].to_numpy(float), df.petroR50_r.to_numpy(float)
+    z = rng.standard_normal((2, *true.shape))
+    flux = 10**(-0.4*(true + CALIB_FLOOR*z[0])) + sky_flux_errors(r50)*z[1]
+    df = df.copy()
+    df[cols] = asinh_mag(flux)
+    at = df.columns.get_loc(cols[-1]) + 1
+    new = {**{f'modelMagErr_{b}': e for b, e in zip(BANDS, mag_errors(true, r50).T)}, **{f'{c}_true': t for c, t in zip(cols, true.T)}}
+    for k, (c, v) in enumerate(new.items()): df.insert(at + k, c, v)
+    return df
+
 # %% ../nbs/03_simulate.ipynb #684f8ea8
 RELATIONS = ('tremonti', 'mannucci')
 
@@ -222,7 +266,7 @@ def _draw_block(seed, b, scatter, relation, quenched):
     parts, n = [], 0
     while n < BLOCK:
         parts.append(_candidates(rng, 40*BLOCK, scatter, relation, quenched)); n += len(parts[-1])
-    return pd.concat(parts, ignore_index=True).iloc[:BLOCK]
+    return observe_magnitudes(pd.concat(parts, ignore_index=True).iloc[:BLOCK], np.random.default_rng([seed, 2, b]))
 
 def _check_params(n, seed, scatter, relation, size=128):
     if not isinstance(n, (int, np.integer)) or n < 1: raise ValueError(f"n={n!r}: the number of galaxies must be an integer >= 1")
@@ -237,13 +281,13 @@ def draw_galaxies(n:int, # number of galaxies
                   relation:str='tremonti', # 'tremonti' (MZR) or 'mannucci' (FMR)
                   quenched:bool=False, # keep quenched galaxies too (real metallicity catalogues hold star-forming ones only)
                  ) -> pd.DataFrame:
-    "Catalogue of the true properties of `n` galaxies of a flux-limited SDSS-like survey"
+    "Catalogue of the true properties and measured magnitudes of `n` galaxies of a flux-limited SDSS-like survey"
     _check_params(n, seed, scatter, relation)
     nb = -(-n // BLOCK)
     return pd.concat([_draw_block(seed, b, scatter, relation, quenched) for b in range(nb)], ignore_index=True).iloc[:n]
 
 # %% ../nbs/03_simulate.ipynb #5d83927b
-FIELD_ARCSEC, PSF_FWHM = 128*0.296, 1.4
+FIELD_ARCSEC = 128*0.296 # the field's side [arcsec]; the PSF's FWHM is `PSF_FWHM` (above)
 SKY = np.array([21.9, 20.9, 20.2]) # g, r, i sky [mag/arcsec^2]
 GAIN = np.array([9000., 6400., 4000.]) # effective electrons per nanomaggy in g, r, i (see below)
 
@@ -287,6 +331,10 @@ def _fluxes(mag_r, gr, ri):
     "g, r, i fluxes [nanomaggies] of a source of r magnitude `mag_r` and colours `gr`, `ri`"
     return 10**(-0.4*(np.array([mag_r + gr, mag_r, mag_r - ri]) - 22.5))
 
+def _true_r(gal):
+    "The true r magnitude of `gal`: images are rendered from it, not from the measured `modelMag_r`"
+    return gal['modelMag_r_true'] if 'modelMag_r_true' in gal else gal['modelMag_r']
+
 def _extras(rng, gal, im, size):
     pix = FIELD_ARCSEC/size
     nn, ns = rng.poisson(0.3), rng.poisson(0.4)
@@ -296,7 +344,7 @@ def _extras(rng, gal, im, size):
         gr = rng.uniform(0.3, 1.0)
         prof = sersic_image(size, np.exp(rng.normal(np.log(1.5), 0.5))/pix, rng.uniform(0.8, 4), rng.uniform(0.3, 1),
                             rng.uniform(0, 180), x, y, os=1)
-        im += _fluxes(gal['modelMag_r'] + rng.uniform(-0.5, 3), gr, 0.2 + 0.53*(gr - 0.4))[:, None, None] * prof
+        im += _fluxes(_true_r(gal) + rng.uniform(-0.5, 3), gr, 0.2 + 0.53*(gr - 0.4))[:, None, None] * prof
     for _ in range(ns):
         x, y = rng.integers(0, size, 2)
         gr = rng.uniform(0.3, 1.5)
@@ -313,7 +361,7 @@ def render_galaxy(gal, # a row of `draw_galaxies` (mapping with its columns)
     x0, y0 = (size - 1)/2 + rng.uniform(-0.5, 0.5, 2)
     bulge = sersic_image(size, gal['bulge_re']/pix, gal['bulge_n'], gal['bulge_q'], gal['pa'], x0, y0)
     disk = sersic_image(size, gal['disk_re']/pix, 1., gal['disk_q'], gal['pa'], x0, y0)
-    fr = _fluxes(gal['modelMag_r'], 0, 0)[1]
+    fr = _fluxes(_true_r(gal), 0, 0)[1]
     fb = _fluxes(-2.5*np.log10(fr*gal['bulge_frac']) + 22.5, gal['bulge_gr'], gal['bulge_ri'])
     fd = _fluxes(-2.5*np.log10(fr*(1 - gal['bulge_frac'])) + 22.5, gal['disk_gr'], gal['disk_ri'])
     im = fb[:, None, None]*bulge + fd[:, None, None]*disk
@@ -383,7 +431,10 @@ def _metadata(n, seed, size, scatter, relation, quenched):
                                  'evaluate reports the information limit, the RMSE to compare with',
                 pixel_scale=FIELD_ARCSEC/size, field_arcsec=FIELD_ARCSEC, psf_fwhm=PSF_FWHM, sky_gri=SKY, mag_limit_r=MAG_LIMIT,
                 z_range=Z_RANGE, logm_range=LOGM_RANGE, cosmology='FlatLambdaCDM(H0=70, Om0=0.3)',
-                rgb='i, r, g -> R, G, B (Lupton et al. 2004 asinh stretch)', version=__version__)
+                rgb='i, r, g -> R, G, B (Lupton et al. 2004 asinh stretch)',
+                photometry='modelMag_<b>: asinh magnitudes of the true flux with sky noise (SDSS softening b over the noise-equivalent area) '
+                           'and calibration errors (0.02 mag in u, 0.01 in griz); modelMagErr_<b>: their standard deviation; '
+                           'modelMag_<b>_true: the noiseless magnitudes the images are drawn from', version=__version__)
 
 def simulate_survey(n:int, # number of galaxies
                     out:str|Path, # output directory: images/<objID>.jpg, catalog.csv, survey.json

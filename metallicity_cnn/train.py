@@ -5,7 +5,7 @@
 # %% ../nbs/06_train.ipynb #9d591ca0
 from __future__ import annotations
 from .core import *
-import time, os, contextlib
+import time, os, contextlib, warnings
 from pathlib import Path
 import numpy as np, pandas as pd, torch
 from scipy.stats import norm
@@ -19,8 +19,8 @@ from .packed import open_images
 from .predict import predict, tta_spread
 
 # %% auto #0
-__all__ = ['is_main_process', 'world_size', 'split_metrics', 'split_rows', 'sigma_scale', 'calibrate_sigma', 'distributed_setup',
-           'distributed', 'EpochLines', 'train_run', 'train_cli']
+__all__ = ['PAPER_RANDOM_INIT', 'is_main_process', 'world_size', 'split_metrics', 'split_rows', 'sigma_scale', 'calibrate_sigma',
+           'distributed_setup', 'distributed', 'EpochLines', 'init_warning', 'train_run', 'train_cli']
 
 # %% ../nbs/06_train.ipynb #da2d846a
 def is_main_process() -> bool:
@@ -141,7 +141,20 @@ class EpochLines(Callback):
 def _weights_note(arch, pretrained, weights):
     if weights is not None: return f"initialising {arch} from ImageNet weights {weights}"
     if str(pretrained) in ('none', 'None', 'False'): return f"training {arch} from random initialisation (--pretrained none)"
-    return f"no pretrained weights for {arch} in the torch cache ({torch.hub.get_dir()}/checkpoints): training from random initialisation"
+    return (f"no pretrained weights for {arch} in the torch cache ({torch.hub.get_dir()}/checkpoints): training from random "
+            "initialisation (--pretrained imagenet downloads them)")
+
+PAPER_RANDOM_INIT = ("the 'paper' recipe is a fine-tuning schedule designed for ImageNet weights (head-only epochs with the body "
+                     "frozen, then SGD at lr 0.1 with linear outputs), and this run starts from random initialisation, from which it "
+                     "diverged on the 400-galaxy sample; pass --pretrained imagenet to use them")
+
+def init_warning(recipe:dict, # from `get_recipe`
+                 weights, # from `pretrained_weights` (`None`: random initialisation)
+                ) -> str|None:
+    "Warn, and return the warning, when a recipe designed for pretrained weights (`paper`) starts from random initialisation"
+    if recipe.get('name') != 'paper' or weights is not None: return None
+    warnings.warn(PAPER_RANDOM_INIT)
+    return PAPER_RANDOM_INIT
 
 # %% ../nbs/06_train.ipynb #fb7c0488
 def _calibrate(model, meta, run, valid, images, id_col, tta, progress):
@@ -170,7 +183,7 @@ def train_run(catalog, # catalogue file (CSV, FITS, ECSV) or DataFrame
               recipe:str='default', # recipe name (see `RECIPES`)
               seed:int=0, # seed of initialisation, shuffling and augmentation
               split_seed:int=0, # seed of the random train/valid/test split (ignored if the catalogue has a `split` column)
-              pretrained='auto', # 'auto' (ImageNet weights if in the torch cache), 'none', or a weights file
+              pretrained='auto', # 'imagenet' (torchvision's, downloaded if not in the torch cache), 'auto' (if in the cache), 'none', or a file
               gaussian:bool=False, # add a per-galaxy uncertainty output (Gaussian negative log-likelihood)
               id_col:str=DEFAULT_ID, # id column
               tta:bool=True, # evaluate with 8-fold dihedral test-time augmentation
@@ -181,11 +194,12 @@ def train_run(catalog, # catalogue file (CSV, FITS, ECSV) or DataFrame
     t0 = time.time()
     targets = [targets] if isinstance(targets, str) else list(targets)
     r = get_recipe(recipe, **overrides)
-    weights = pretrained_weights(r['arch'], pretrained)
     main, src = is_main_process(), open_images(images)
+    weights = pretrained_weights(r['arch'], pretrained, progress=progress and main)
     df, rep = load_catalog(catalog, src, targets, id_col, size=r['size'], progress=progress and main)
     split = make_split(df, split_seed)
     if main: print(rep, _weights_note(r['arch'], pretrained, weights), sep='\n')
+    warn = init_warning(r, weights) if main else None
     distributed_setup()
     set_seed(seed, reproducible=True)
     dls = galaxy_dls(df, src, split, targets, r['size'], r['bs'], IMAGENET_STATS if weights else None, r['augment'], id_col, seed)
@@ -198,7 +212,8 @@ def train_run(catalog, # catalogue file (CSV, FITS, ECSV) or DataFrame
     out = Path(out)
     meta = dict(arch=r['arch'], targets=targets, size=r['size'], stats=dls.stats, y_range=learn.y_range, ps=list(learn.ps),
                 output=r['output'], gaussian=gaussian, normalisation='imagenet' if weights else 'dataset', recipe=r, seed=seed, split_seed=split_seed,
-                pretrained=str(weights) if weights else 'random', id_col=id_col, catalog=rep.to_dict(),
+                pretrained=str(weights) if weights else 'random',
+                weights=weights_record(r['arch'], weights) | ({'warning': warn} if warn else {}), id_col=id_col, catalog=rep.to_dict(),
                 n_train=int((split == 'train').sum()), world_size=_trained_world_size(), train_seconds=round(time.time() - t0, 1))
     if not main: return {}
     save_model(learn.model, meta, out)
@@ -221,7 +236,7 @@ def train_cli(catalog:str, # catalogue of galaxies (CSV, FITS or ECSV) with the 
               bs:int=None, # batch size (default: the recipe's)
               epochs:int=None, # epochs (one_cycle) or SGDR cycles (paper recipe) (default: the recipe's)
               lr:float=None, # maximum learning rate (default: the recipe's)
-              pretrained:str='auto', # 'auto' (ImageNet weights if in the torch cache), 'none', or a weights file
+              pretrained:str='auto', # 'imagenet' (torchvision's ImageNet weights: torch cache, else download), 'auto' (ImageNet weights if already in the torch cache, else random), 'none', or a weights file
               seed:int=0, # training seed
               split_seed:int=0, # seed of the 60/20/20 split when the catalogue has no split column
               gaussian:bool=False, # also predict a per-galaxy uncertainty (Gaussian negative log-likelihood)

@@ -177,29 +177,31 @@ def test_coverage_on_synthetic_gaussian_residuals():
     assert all(o > l for o, l in zip(calibration(pred, true, 1.5*sig)['observed'], cal['levels']))  # too large: above the diagonal
 
 def test_baselines_real_subset(run_dir, sample, small_catalog, tmp_path):
-    "Image colours (the real sample has no magnitudes) and an r-band CNN, on the run's own test galaxies"
+    "Image colours (the real sample has no magnitudes: the gri forest falls back, and says so) and an r-band CNN, on the run's own test galaxies"
     out = tmp_path/'bl'
-    mc('baselines', '--model', run_dir, '--catalog', small_catalog, '--images', sample/'images', '--out', out)
+    r = mc('baselines', '--model', run_dir, '--catalog', small_catalog, '--images', sample/'images', '--out', out)
     b = load_json(out/'baselines.json')
-    assert b['features'] == 'image colours' and list(b['methods']) == list(METHODS) and (b['n_train'], b['n_test']) == (72, 24)
+    methods = ['mean', 'random_forest_image', 'cnn_r', 'cnn_gri']
+    assert (b['features'], b['features_requested']) == ('image', 'gri') and list(b['methods']) == methods and (b['n_train'], b['n_test']) == (72, 24)
+    assert 'no g, r, i magnitudes' in b['feature_note'] and f"note: {b['feature_note']}" in r
     p = pd.read_csv(out/'baseline_predictions.csv', dtype={'objID': str})
     sp = pd.read_csv(run_dir/'split.csv', dtype={'objID': str})
     assert sorted(p.objID) == sorted(sp.objID[sp.split == 'test'])
     assert pd.read_csv(out/'rband_run'/'split.csv', dtype={'objID': str}).equals(sp)
-    for k in METHODS: assert b['metrics']['oh_p50'][k]['rmse'] == pytest.approx(rmse(p[f'oh_p50_{k}'], p.oh_p50), abs=1e-12)
+    for k in methods: assert b['metrics']['oh_p50'][k]['rmse'] == pytest.approx(rmse(p[f'oh_p50_{k}'], p.oh_p50), abs=1e-12)
     assert b['metrics']['oh_p50']['cnn_gri']['rmse'] == pytest.approx(load_json(run_dir/'metrics.json')['test']['oh_p50']['rmse'], abs=1e-4)
     assert (p.oh_p50_mean == p.oh_p50_mean[0]).all()
     ax = plot_baselines(b).axes
     assert len(ax) == 1 and ax[0].get_xlabel() == 'scatter of 12 + log(O/H) [dex]'
-    assert [t.get_text() for t in ax[0].get_yticklabels()] == ['mean predictor', 'random forest (image colours)', 'CNN, r band only', 'CNN, gri']
-    assert [r.get_width() for r in ax[0].patches] == [b['metrics']['oh_p50'][k][s] for s in ('rmse', 'nmad') for k in METHODS]
+    assert [t.get_text() for t in ax[0].get_yticklabels()] == ['mean predictor', 'random forest (image colours, no catalogue magnitudes)', 'CNN, r band only', 'CNN, gri']
+    assert [r.get_width() for r in ax[0].patches] == [b['metrics']['oh_p50'][k][s] for s in ('rmse', 'nmad') for k in methods]
     assert _png(plot_baselines(b)) == (out/'baselines.png').read_bytes() and (out/'baselines.pdf').stat().st_size > 5000
 
 def test_baselines_magnitudes(mass_run, survey, tmp_path):
     mc('baselines', '--model', mass_run, '--catalog', survey/'catalog.csv', '--images', survey/'images', '--out', tmp_path, '--no-rband')
     b = load_json(tmp_path/'baselines.json')
-    assert b['features'] == 'magnitudes' and b['feature_names'][-4:] == ['u-g', 'g-r', 'r-i', 'i-z']
-    assert list(b['methods']) == ['mean', 'random_forest', 'cnn_gri'] and list(b['metrics']) == ['oh_p50', 'lgm_tot_p50']
+    assert b['features'] == 'gri' and b['feature_names'] == ['modelMag_g', 'modelMag_r', 'modelMag_i'] and b['feature_note'] is None
+    assert list(b['methods']) == ['mean', 'random_forest_gri', 'cnn_gri'] and list(b['metrics']) == ['oh_p50', 'lgm_tot_p50']
     assert b['noise_floor'] == 0.1 and len(plot_baselines(b).axes) == 2
     assert not (tmp_path/'rband_run').exists()
 

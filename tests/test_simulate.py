@@ -27,7 +27,7 @@ def test_layout(survey, cat):
     assert sorted(p.name for p in survey.iterdir()) == ['catalog.csv', 'images', 'survey.json']
     assert len(cat) == N and cat.objID.is_unique and cat.objID.str.fullmatch(r'8\d{18}').all()
     for c in ['oh_p50', 'lgm_tot_p50', 'sfr_tot_p50', 'z', 'petroR50_r', 'noise_floor', 'bulge_frac', 'bulge_n', 'disk_re',
-              'inclination', 'pa', *(f'modelMag_{b}' for b in 'ugriz')]:
+              'inclination', 'pa', *(f'modelMag{s}_{b}' for b in 'ugriz' for s in ('', 'Err')), *(f'modelMag_{b}_true' for b in 'ugriz')]:
         assert c in cat.columns and cat[c].notna().all(), c
     assert sorted(p.stem for p in (survey/'images').glob('*.jpg')) == sorted(cat.objID)
     im = Image.open(survey/'images'/f'{cat.objID[0]}.jpg')
@@ -37,7 +37,7 @@ def test_layout(survey, cat):
     assert (cat.noise_floor == 0.1).all()
 
 def test_survey_limits(cat):
-    assert (cat.modelMag_r < MAG_LIMIT).all() and cat.z.between(*Z_RANGE).all() and cat.lgm_tot_p50.between(*LOGM_RANGE).all()
+    assert (cat.modelMag_r_true < MAG_LIMIT).all() and cat.z.between(*Z_RANGE).all() and cat.lgm_tot_p50.between(*LOGM_RANGE).all()
     assert not cat.quenched.any() # star-forming galaxies only by default, as in MPA-JHU metallicity catalogues
     assert cat.inclination.between(0, 90).all() and cat.pa.between(0, 180).all() and cat.bulge_frac.between(0, 1).all()
 
@@ -100,7 +100,7 @@ def test_band_order():
     "g, r, i go to blue, green, red: a red source has R > B, a blue one B > R"
     row = draw_galaxies(1, seed=0).iloc[0].to_dict()
     def centre(gr, ri):
-        im, _, _ = render_galaxy({**row, 'bulge_gr': gr, 'disk_gr': gr, 'bulge_ri': ri, 'disk_ri': ri, 'modelMag_r': 15.},
+        im, _, _ = render_galaxy({**row, 'bulge_gr': gr, 'disk_gr': gr, 'bulge_ri': ri, 'disk_ri': ri, 'modelMag_r_true': 15.},
                                  128, np.random.default_rng(0))
         return to_rgb(im)[54:74, 54:74].reshape(-1, 3).mean(0)
     red, blue = centre(1.2, 0.6), centre(-0.2, -0.2)

@@ -12,7 +12,7 @@ import numpy as np, torch, torchvision
 import torch.nn.functional as F
 from torch import nn
 from fastai.vision.all import (vision_learner, create_vision_model, create_body, model_meta, Learner, Callback, AccumMetric,
-                               Module, set_seed, store_attr, Adam, SGD)
+                               Module, set_seed, store_attr, Adam, SGD, CancelStepException)
 from functools import partial
 import fastai
 from .data import *
@@ -197,12 +197,13 @@ def _load_body(model, arch, weights):
 
 # %% ../nbs/04_learner.ipynb #91fbf63d
 class BF16CPU(Callback):
-    "Train on the CPU under bfloat16 autocast with channels_last tensors"
+    "Train on the CPU under bfloat16 autocast with channels_last tensors; a step whose gradients are not finite is skipped and counted"
     order = 10
     def before_fit(self):
         self.on = self.dls.device is None or torch.device(self.dls.device).type == 'cpu'
         if self.on: self.learn.model.to(memory_format=torch.channels_last)
         self.ctx = torch.autocast('cpu', dtype=torch.bfloat16, enabled=self.on)
+        self.n_skipped, self.n_steps = 0, 0
 
     def before_batch(self):
         if self.on: self.learn.xb = tuple(x.contiguous(memory_format=torch.channels_last) for x in self.xb)
@@ -211,6 +212,15 @@ class BF16CPU(Callback):
     def after_pred(self): self.learn.pred = self.pred.float()
     def after_loss(self): self.ctx.__exit__(None, None, None)
     def after_cancel_batch(self): torch.set_autocast_enabled('cpu', False) if self.on else None
+
+    def before_step(self):
+        self.n_steps += 1
+        if self.on and not all(torch.isfinite(p.grad).all() for p in self.model.parameters() if p.grad is not None):
+            self.n_skipped += 1
+            raise CancelStepException  # as a gradient scaler does: the weights keep their last finite values
+
+    def after_fit(self):
+        if self.n_skipped: warnings.warn(f"bfloat16 training skipped {self.n_skipped} of {self.n_steps} optimizer steps whose gradients were not finite")
 
 # %% ../nbs/04_learner.ipynb #4d6927f4
 OPTIMISERS = {'adam': lambda mom: Adam, 'sgd': lambda mom: partial(SGD, mom=mom)}

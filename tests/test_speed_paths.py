@@ -141,6 +141,19 @@ def test_train_and_predict_from_packed_store(tmp_path):
     np.testing.assert_allclose(from_store.oh_p50_pred, from_jpeg.oh_p50_pred, atol=1e-5)
 
 
+def test_pack_with_workers_in_a_spawned_daemon(tmp_path):
+    """`pack_images(n_workers=2)` in a daemonic process started by `spawn` (a process that may not start children,
+    under the start method the docs build's workers and Python 3.14's forkserver share) packs the same pixels"""
+    import multiprocessing
+    sub = CAT.head(6)
+    p = multiprocessing.get_context('spawn').Process(target=pack_images, args=(sub, SAMPLE/'images', tmp_path/'s'),
+                                                     kwargs=dict(size=64, n_workers=2, chunk=4, progress=False), daemon=True)
+    p.start(); p.join(120)
+    assert p.exitcode == 0, f'pack_images failed in the child (exit code {p.exitcode})'
+    ref = pack_images(sub, SAMPLE/'images', tmp_path/'r', size=64, progress=False)
+    np.testing.assert_array_equal(PackedStore(tmp_path/'s').images, ref.images)
+
+
 @pytest.mark.skipif(shutil.which('torchrun') is None, reason='torchrun is not installed')
 def test_distributed_training_two_cpu_processes(tmp_path):
     "`torchrun --nproc_per_node 2 metallicity-cnn train` on the CPU (gloo) trains data-parallel and writes one run directory"

@@ -376,7 +376,7 @@ def report_figures(m:pd.DataFrame, # predictions.csv rows
 
 # %% ../nbs/07_evaluate.ipynb #c51c9e36
 def evaluate_run(model:str|Path, # run directory written by `train`
-                 catalog, # labelled catalogue (file or DataFrame) with the model's target columns
+                 catalog, # labelled catalogue (file, astropy `Table` or `DataFrame`) with the model's target columns
                  images:str|Path, # directory of `<id>.jpg` images
                  out:str|Path, # report directory to write
                  tta:bool=True, # 8-fold dihedral test-time augmentation

@@ -46,7 +46,7 @@ def _pack_chunks(ids, images, size, mm, chunk, n_workers, progress):
     return keep, failed
 
 # %% ../nbs/01a_packed.ipynb #fb32d8a3
-def pack_images(catalog, # catalogue file (CSV, FITS, ECSV) or DataFrame, with an id column
+def pack_images(catalog, # catalogue with an id column: file (CSV, FITS, ECSV), astropy `Table` or `DataFrame`
                 images:str|Path, # directory of `<id>.jpg` images
                 out:str|Path, # store directory to create
                 size:int=128, # side of the stored images (pack at the cutouts' native size to read any size exactly)
@@ -59,7 +59,7 @@ def pack_images(catalog, # catalogue file (CSV, FITS, ECSV) or DataFrame, with a
     out, images = Path(out), Path(images)
     if is_packed(out): raise FileExistsError(f"{out} already holds a packed store; delete it or choose another --out")
     if not images.is_dir(): raise FileNotFoundError(f"image directory {images} does not exist")
-    df = catalog.copy() if isinstance(catalog, pd.DataFrame) else read_table(catalog, id_col)
+    df = read_table(catalog, id_col)
     if id_col not in df.columns: raise ValueError(f"catalog has no column '{id_col}'; pass --id-col to name the id column")
     df[id_col] = df[id_col].astype(str)
     check_unique_ids(df, id_col)

@@ -163,7 +163,7 @@ def _evaluate_splits(run, df, split, images, targets, id_col, tta, progress):
     return res
 
 # %% ../nbs/06_train.ipynb #22c01e85
-def train_run(catalog, # catalogue file (CSV, FITS, ECSV) or DataFrame
+def train_run(catalog, # catalogue: file (CSV, FITS, ECSV), astropy `Table` or `DataFrame`
               images, # directory of `<id>.jpg` images, or a packed store (`metallicity_cnn.packed`)
               out:str|Path, # run directory to write
               targets=(DEFAULT_TARGET,), # target column(s)

@@ -43,6 +43,25 @@ def test_predict_folder_and_catalog(run_dir, sample, catalog, tmp_path):
     merged = p.set_index('objID').loc[ids[:3]]
     assert np.abs(merged.oh_p50_pred.to_numpy() - q.oh_p50_pred.to_numpy()).max() < 0.2  # TTA and single pass are close
 
+def test_predict_formats(run_dir, sample, catalog, tmp_path):
+    "An ECSV catalogue in; CSV, ECSV and FITS out, the same numbers, with units and descriptions in ECSV and FITS"
+    from astropy.table import Table
+    from astropy.io import fits
+    Table.from_pandas(catalog.head(5)).write(tmp_path/'c.ecsv')
+    for f in ('p.csv', 'p.ecsv', 'p.fits'):
+        cli('predict', '--model', run_dir, '--images', sample/'images', '--catalog', tmp_path/'c.ecsv', '--out', tmp_path/f)
+    csv = pd.read_csv(tmp_path/'p.csv', dtype={'objID': str})
+    assert csv.objID.tolist() == catalog.objID[:5].tolist()
+    for f in ('p.ecsv', 'p.fits'):
+        t = Table.read(tmp_path/f, format='ascii.ecsv' if f.endswith('ecsv') else None)
+        assert t.colnames == list(csv.columns) and [str(v) for v in t['objID']] == csv.objID.tolist()
+        np.testing.assert_array_equal(np.asarray(t['oh_p50_pred'], float), csv.oh_p50_pred.to_numpy())
+    assert str(Table.read(tmp_path/'p.ecsv')['oh_p50_pred'].unit) == 'dex'
+    h = fits.getheader(tmp_path/'p.fits', 1)
+    assert h['TUNIT2'] == 'dex' and 'oxygen abundance' in h['TCOMM2']
+    r = cli('predict', '--model', run_dir, '--images', sample/'images', '--out', tmp_path/'p.parquet', check=False)
+    assert r.returncode == 1 and '.csv, .ecsv or .fits' in r.stderr and 'Traceback' not in r.stderr
+
 def test_evaluate(run_dir, sample, small_catalog, tmp_path):
     r = cli('evaluate', '--model', run_dir, '--catalog', small_catalog, '--images', sample/'images', '--out', tmp_path/'rep', '--split', 'test')
     m = json.loads((tmp_path/'rep'/'metrics.json').read_text())['metrics']['oh_p50']

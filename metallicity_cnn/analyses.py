@@ -84,7 +84,7 @@ def plot_resolution(res:dict, # from `resolution_study` (or `resolution.json`)
     ax = fig.subplots()
     s = [r['size'] for r in res['sizes']]
     for k, c, mk in (('rmse', 'C1', 'o'), ('nmad', 'C2', 's')):
-        y, ci = np.array([r[k] for r in res['sizes']]), np.array([r[f'{k}_ci68'] for r in res['sizes']], float).T
+        y, ci = np.array([r[k] for r in res['sizes']], float), np.array([r[f'{k}_ci68'] for r in res['sizes']], float).T
         ax.errorbar(s, y, yerr=[y - ci[0], ci[1] - y], fmt=f'{mk}-', color=c, capsize=2, label=k.upper())
         _arrow(ax, res['mean_predictor'][k], c)
     ax.plot([], [], ls='', marker=r'$\rightarrow$', ms=12, color='k', label='mean predictor')

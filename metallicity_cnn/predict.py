@@ -20,8 +20,7 @@ from .learner import *
 
 # %% auto #0
 __all__ = ['QUANTITIES', 'OUT_FORMATS', 'dihedral', 'normalize', 'predict_batch', 'bf16_native', 'bf16_body', 'FastModel',
-           'inference_model', 'tta_spread', 'out_format', 'prediction_table', 'write_predictions', 'predict',
-           'predict_cli']
+           'inference_model', 'out_format', 'prediction_table', 'write_predictions', 'predict', 'predict_cli']
 
 # %% ../nbs/05_predict.ipynb #72c0a054
 def dihedral(x:torch.Tensor, # batch (..., H, W)
@@ -114,22 +113,15 @@ def inference_model(model:torch.nn.Module, # from `load_model`
 # %% ../nbs/05_predict.ipynb #bea25ee1
 def _columns(meta):
     cols = []
-    for t in meta['targets']: cols += [f'{t}_pred', f'{t}_std'] + ([f'{t}_sigma'] if meta['gaussian'] else [])
+    for t in meta['targets']: cols += [f'{t}_pred', f'{t}_tta_std'] + ([f'{t}_sigma'] if meta['gaussian'] else [])
     return cols
 
-def tta_spread(std, # `<t>_std` of the predictions: with an uncertainty head, `hypot(spread, sigma)`
-               sigma, # `<t>_sigma`, the head's σ
-              ) -> np.ndarray:
-    "The spread over the TTA views, recovered from the written total error `std` and the head's `sigma`"
-    return np.sqrt(np.maximum(np.asarray(std, float)**2 - np.asarray(sigma, float)**2, 0))
-
 def _rows(ids, mu, spread, sigma, gaussian):
+    "One output row per galaxy: id, then prediction, TTA spread (and σ) of each target, as text to 5 decimals"
     rows = []
     for i, id_ in enumerate(ids):
         r = [id_]
-        for j in range(mu.shape[1]):
-            std = np.hypot(spread[i, j], sigma[i, j]) if gaussian else spread[i, j]
-            r += [f'{mu[i, j]:.5f}', f'{std:.5f}'] + ([f'{sigma[i, j]:.5f}'] if gaussian else [])
+        for j in range(mu.shape[1]): r += [f'{mu[i, j]:.5f}', f'{spread[i, j]:.5f}'] + ([f'{sigma[i, j]:.5f}'] if gaussian else [])
         rows.append(r)
     return rows
 
@@ -264,8 +256,8 @@ def out_format(out:str|Path) -> str:
     return fmt
 
 _DESCRIPTIONS = dict(pred='predicted {what}{views}',
-                     std='uncertainty of {t}: the spread of the predictions over the 8 dihedral views (with an uncertainty head, combined in quadrature with {t}_sigma)',
-                     sigma="{t}: the uncertainty head's 1-sigma, calibrated on the validation galaxies")
+                     tta_std='standard deviation of the {t} predictions over the 8 dihedral views: how much the prediction depends on orientation, not an error bar',
+                     sigma="1-sigma error bar of {t}: the uncertainty head's sigma, scaled so that pred +- sigma holds 68% of the validation galaxies")
 
 def _column_info(col, targets, id_col, tta=True):
     "`(unit, description)` of the prediction column `col`"

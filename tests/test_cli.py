@@ -95,7 +95,7 @@ def test_bad_arguments_exit_nonzero_without_traceback(tmp_path, sample):
         assert 'Traceback' not in r.stderr, (args, r.stderr)
         assert 'error' in r.stderr.lower(), (args, r.stderr)
 
-def test_pretrained_weights_from_torch_cache(sample, small_catalog, tmp_path):
+def test_pretrained_weights_from_torch_cache(sample, small_catalog, catalog, tmp_path, monkeypatch):
     "With weights in the torch cache, `--pretrained auto` uses them (ImageNet normalisation) without any download"
     import os, torch, torchvision
     from pathlib import Path
@@ -109,3 +109,14 @@ def test_pretrained_weights_from_torch_cache(sample, small_catalog, tmp_path):
     meta = json.loads((tmp_path/'r'/'model.json').read_text())
     assert meta['normalisation'] == 'imagenet' and meta['pretrained'].endswith(Path(w.url).name)
     assert meta['stats'][0] == [0.485, 0.456, 0.406]
+    # and the learner `train` builds starts from the file's weights: its body holds them, tensor for tensor
+    from metallicity_cnn.learner import pretrained_weights, galaxy_learner
+    from metallicity_cnn.data import galaxy_dls
+    monkeypatch.setenv('TORCH_HOME', str(tmp_path/'torch'))
+    assert pretrained_weights('resnet18', 'auto') == ckpt/Path(w.url).name
+    dls = galaxy_dls(catalog.head(12), sample/'images', np.array(['train']*8 + ['valid']*4), size=32, bs=4)
+    body = galaxy_learner(dls, 'resnet18', pretrained_weights('resnet18', 'auto'), bf16=False).model[0].state_dict()
+    ref_body = torch.nn.Sequential(*list(ref.children())[:-2]).state_dict()  # conv1 ... layer4, as fastai cuts it
+    assert list(body) == list(ref_body)
+    assert all(torch.equal(body[k], ref_body[k]) for k in body)
+    assert not torch.equal(galaxy_learner(dls, 'resnet18', bf16=False).model[0].state_dict()['0.weight'], ref_body['0.weight'])

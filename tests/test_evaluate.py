@@ -202,5 +202,4 @@ def test_resolution_study(survey, tmp_path):
     assert len(ax) == 1 and (ax[0].get_xlabel(), ax[0].get_ylabel()) == ('image size [pixels]', 'scatter of 12 + log(O/H) [dex]')
     assert list(ax[0].lines[0].get_ydata()) == [s['rmse'] for s in r['sizes']]
     assert [a.xy[1] for a in ax[0].texts] == [r['mean_predictor']['rmse'], r['mean_predictor']['nmad']]  # the arrows
-    assert r['paper']['rmse'] == [0.085, 0.089, 0.093, 0.105, 0.113, 0.129, 0.159, 0.161]
     assert _png(plot_resolution(r)) == (tmp_path/'resolution.png').read_bytes()

@@ -37,7 +37,7 @@ def _finished(run, recipe, seed, split_seed, target):
     return (m.get('recipe') == recipe and m.get('seed') == seed and m.get('split_seed') == split_seed and m.get('targets') == [target])
 
 # %% ../nbs/09_analyses.ipynb #f4393e0e
-def resolution_study(catalog, # catalogue file or DataFrame
+def resolution_study(catalog, # catalogue: file (CSV, FITS, ECSV), astropy `Table` or `DataFrame`
                      images:str|Path, # directory of `<id>.jpg` images (at the largest size)
                      out:str|Path, # directory for the runs, `resolution.json` and the figure
                      sizes=PAPER_SIZES, # image sides in pixels
@@ -54,7 +54,7 @@ def resolution_study(catalog, # catalogue file or DataFrame
     sizes = sorted({int(s) for s in sizes}, reverse=True)
     if not sizes or sizes[-1] < 1: raise ValueError(f"sizes must be positive integers, got {sizes}")
     if 'size' in overrides: raise ValueError("give the image sizes with `sizes`, not `size`")
-    df = (catalog if isinstance(catalog, pd.DataFrame) else read_table(catalog, id_col)).copy()
+    df = read_table(catalog, id_col)
     out, rows = Path(out), []
     for s in sizes:
         run, r = out/f'size{s:03d}', get_recipe(recipe, size=s, **overrides)
@@ -84,7 +84,7 @@ def plot_resolution(res:dict, # from `resolution_study` (or `resolution.json`)
     ax = fig.subplots()
     s = [r['size'] for r in res['sizes']]
     for k, c, mk in (('rmse', 'C1', 'o'), ('nmad', 'C2', 's')):
-        y, ci = np.array([r[k] for r in res['sizes']]), np.array([r[f'{k}_ci68'] for r in res['sizes']], float).T
+        y, ci = np.array([r[k] for r in res['sizes']], float), np.array([r[f'{k}_ci68'] for r in res['sizes']], float).T
         ax.errorbar(s, y, yerr=[y - ci[0], ci[1] - y], fmt=f'{mk}-', color=c, capsize=2, label=k.upper())
         _arrow(ax, res['mean_predictor'][k], c)
     ax.plot([], [], ls='', marker=r'$\rightarrow$', ms=12, color='k', label='mean predictor')
@@ -224,7 +224,7 @@ def _methods(rband, kind, note):
             for k, v in METHODS.items() if rband or k != 'cnn_r'}
 
 def baselines(run:str|Path, # run directory written by `train`
-              catalog, # the catalogue it was trained on (file or DataFrame)
+              catalog, # the catalogue it was trained on (file, astropy `Table` or `DataFrame`)
               images:str|Path, # its image directory
               out:str|Path, # directory for `baselines.json`, `baseline_predictions.csv`, the figure and the r-band run
               rband:bool=True, # train the r-band-only CNN (the slow part)

@@ -29,13 +29,14 @@ COMMANDS = {
 }
 
 # %% ../nbs/08_cli.ipynb #08af9f76
-USER_ERRORS = (ValueError, FileNotFoundError, FileExistsError, NotADirectoryError, PermissionError, KeyError)
+USER_ERRORS = (ValueError, FileNotFoundError, FileExistsError, NotADirectoryError, PermissionError)
 
 def _usage() -> str:
     w = max(map(len, COMMANDS))
     cmds = '\n'.join(f"  {k:{w}}  {h}" for k, (_, h) in COMMANDS.items())
     return (f"usage: metallicity-cnn COMMAND [options]\n\nGas-phase metallicity of galaxies from SDSS gri images.\n\n"
-            f"commands:\n{cmds}\n\nRun 'metallicity-cnn COMMAND --help' for the options of a command, 'metallicity-cnn --version' for the versions.")
+            f"commands:\n{cmds}\n\nRun 'metallicity-cnn COMMAND --help' for the options of a command, 'metallicity-cnn --version' for the versions,\n"
+            f"'metallicity-cnn --debug COMMAND ...' for the full traceback of an error.")
 
 def _command(name):
     mod, fn = COMMANDS[name][0].split(':')
@@ -83,8 +84,24 @@ def version_text() -> str:
     v = versions()
     return f"metallicity-cnn {v.pop('metallicity_cnn')} ({', '.join(f'{k} {x}' for k, x in v.items())})"
 
+def _call(name:str, # the command's name, for the message
+          func, # the command's function
+          args:dict, # its arguments
+          debug:bool=False, # raise user errors too (their traceback is shown)
+         ) -> int:
+    "Exit status of `func(**args)`: a user error is a one-line message (raised with `debug`); any other exception propagates"
+    try: res = func(**args)
+    except USER_ERRORS as e:
+        if debug: raise
+        print(f"metallicity-cnn {name}: error: {e}", file=sys.stderr); return 1
+    except KeyboardInterrupt:
+        print(f"metallicity-cnn {name}: interrupted", file=sys.stderr); return 130
+    return res if isinstance(res, int) else 0
+
 def run_command(argv:list) -> int:
-    "Run the `metallicity-cnn` command line `argv` (without the program name); return the exit status"
+    "Run the `metallicity-cnn` command line `argv` (without the program name; `--debug` first for tracebacks); return the exit status"
+    debug = bool(argv) and argv[0] == '--debug'
+    if debug: argv = argv[1:]
     if not argv or argv[0] in ('-h', '--help'):
         print(_usage()); return 0 if argv else 2
     if argv[0] == '--version':
@@ -97,13 +114,7 @@ def run_command(argv:list) -> int:
     p = command_parser(func, prog=f'metallicity-cnn {name}')
     try: args = vars(p.parse_args(argv[1:]))
     except SystemExit as e: return e.code
-    try: res = func(**args)
-    except USER_ERRORS as e:
-        msg = e.args[0] if isinstance(e, KeyError) and e.args else e
-        print(f"metallicity-cnn {name}: error: {msg}", file=sys.stderr); return 1
-    except KeyboardInterrupt:
-        print(f"metallicity-cnn {name}: interrupted", file=sys.stderr); return 130
-    return res if isinstance(res, int) else 0
+    return _call(name, func, args, debug)
 
 # %% ../nbs/08_cli.ipynb #ae48aa5c
 def main():

@@ -17,7 +17,7 @@ warnings.filterwarnings('ignore', message='`torch.jit.script` is deprecated', ca
 # %% auto #0
 __all__ = ['SENTINEL', 'DEFAULT_ID', 'DEFAULT_TARGET', 'IMAGENET_STATS', 'SAMPLE_ENV', 'sample_dir', 'rmse', 'nmad', 'bias',
            'binned_stats', 'bootstrap_ci', 'summarize', 'check_unique_ids', 'interactive', 'LogProgress', 'track',
-           'atomic_write', 'save_json', 'load_json', 'json_floats']
+           'atomic_write', 'json_plain', 'save_json', 'load_json', 'json_floats']
 
 # %% ../nbs/00_core.ipynb #8e96074d
 SENTINEL = -9999.
@@ -164,14 +164,17 @@ def atomic_write(path:str|Path, # final path of the file
         raise
 
 # %% ../nbs/00_core.ipynb #c5b5df82
-def _default(o):
-    if isinstance(o, np.generic): return o.item()
-    if isinstance(o, (np.ndarray, Path)): return o.tolist() if isinstance(o, np.ndarray) else str(o)
-    raise TypeError(f"{type(o).__name__} is not JSON serialisable")
+def json_plain(o):
+    "`o` as strict JSON holds it: numpy scalars and arrays as Python values, paths as strings, NaN and infinities as `None`"
+    if isinstance(o, dict): return {k: json_plain(v) for k, v in o.items()}
+    if isinstance(o, (list, tuple, np.ndarray)): return [json_plain(v) for v in (o.tolist() if isinstance(o, np.ndarray) else o)]
+    if isinstance(o, np.generic): o = o.item()
+    if isinstance(o, float) and not np.isfinite(o): return None
+    return str(o) if isinstance(o, Path) else o
 
 def save_json(obj, path:str|Path):
-    "Write `obj` as indented JSON to `path` atomically (numpy scalars and arrays converted)"
-    with atomic_write(path) as f: json.dump(obj, f, indent=2, default=_default)
+    "Write `obj` as strict, indented JSON to `path` atomically (numpy values converted, NaN and infinities as null)"
+    with atomic_write(path) as f: json.dump(json_plain(obj), f, indent=2, allow_nan=False)
 
 def load_json(path:str|Path):
     "Read JSON from `path`"

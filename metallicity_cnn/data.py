@@ -5,7 +5,7 @@
 # %% ../nbs/01_data.ipynb #63bc9e50
 from __future__ import annotations
 from .core import *
-import warnings
+import os, warnings
 from functools import partial
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,20 +20,35 @@ __all__ = ['SPLITS', 'AUGMENTATIONS', 'read_table', 'CatalogReport', 'image_size
            'augmentation', 'galaxy_dls']
 
 # %% ../nbs/01_data.ipynb #55bc053e
-def read_table(path:str|Path, # CSV, FITS (.fits/.fit) or ECSV file
+def _table_frame(t, # astropy `Table`
+                ) -> pd.DataFrame:
+    "`DataFrame` of the one-dimensional columns of `t`, byte strings (as FITS stores text) decoded"
+    t = t[[c for c in t.colnames if len(t[c].shape) <= 1]] # a copy: `t` itself is left as it was
+    t.convert_bytestring_to_unicode()
+    return t.to_pandas()
+
+def _read_file(path:Path, id_col:str) -> pd.DataFrame:
+    "`DataFrame` of the CSV, FITS or ECSV file at `path`"
+    if not path.exists(): raise FileNotFoundError(f"catalog file {path} does not exist")
+    if path.suffix.lower() in ('.csv', '.txt'): return pd.read_csv(path, dtype={id_col: str})
+    from astropy.table import Table
+    from astropy.units import UnitsWarning
+    with warnings.catch_warnings(): # FITS has no `dex`: predictions written by `predict` carry it in TUNIT all the same
+        warnings.simplefilter('ignore', UnitsWarning)
+        return _table_frame(Table.read(path, format='ascii.ecsv' if path.suffix.lower() == '.ecsv' else None))
+
+def read_table(source, # catalogue: a CSV, FITS (.fits/.fit) or ECSV file, an astropy `Table` or a pandas `DataFrame`
                id_col:str=DEFAULT_ID, # id column, read as strings
               ) -> pd.DataFrame:
-    "Read a catalogue table from CSV, FITS or ECSV into a `DataFrame` with `id_col` as strings"
-    path = Path(path)
-    if not path.exists(): raise FileNotFoundError(f"catalog file {path} does not exist")
-    if path.suffix.lower() in ('.csv', '.txt'): df = pd.read_csv(path, dtype={id_col: str})
-    else:
-        from astropy.table import Table
-        fmt = 'ascii.ecsv' if path.suffix.lower() == '.ecsv' else None
-        t = Table.read(path, format=fmt)
-        df = t[[c for c in t.colnames if len(t[c].shape) <= 1]].to_pandas()
+    "A `DataFrame` (a copy) of the catalogue `source` (file, astropy `Table` or `DataFrame`) with `id_col` as strings"
+    from astropy.table import Table
+    if isinstance(source, pd.DataFrame): df = source.copy()
+    elif isinstance(source, Table): df = _table_frame(source)
+    elif isinstance(source, (str, os.PathLike)): df = _read_file(Path(source), id_col)
+    else: raise TypeError(f"a catalogue is a file path, an astropy Table or a pandas DataFrame, not {type(source).__name__}")
     if id_col in df.columns: df[id_col] = df[id_col].astype(str).str.strip()
     return df
+
 
 # %% ../nbs/01_data.ipynb #9470f26d
 @dataclass
@@ -105,7 +120,7 @@ def _check_images(df, id_col, images, size, rep, progress):
     return ok
 
 # %% ../nbs/01_data.ipynb #112c8797
-def load_catalog(catalog:str|Path|pd.DataFrame, # catalogue file (CSV, FITS, ECSV) or a DataFrame
+def load_catalog(catalog, # catalogue: file (CSV, FITS, ECSV), astropy `Table` or `DataFrame`
                  images, # directory holding `<id>.jpg`, or an image store (see `is_image_store`)
                  targets=(DEFAULT_TARGET,), # target column(s)
                  id_col:str=DEFAULT_ID, # id column
@@ -117,7 +132,7 @@ def load_catalog(catalog:str|Path|pd.DataFrame, # catalogue file (CSV, FITS, ECS
     if not is_image_store(images):
         images = Path(images)
         if not images.is_dir(): raise FileNotFoundError(f"image directory {images} does not exist")
-    df = catalog.copy() if isinstance(catalog, pd.DataFrame) else read_table(catalog, id_col)
+    df = read_table(catalog, id_col)
     _check_columns(df, [id_col], '--id-col'); _check_columns(df, targets, '--target')
     df[id_col] = df[id_col].astype(str)
     check_unique_ids(df, id_col)

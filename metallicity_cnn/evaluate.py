@@ -20,7 +20,7 @@ from matplotlib.ticker import NullFormatter
 from fastcore.script import call_parse
 from .data import *
 from .learner import load_model
-from .predict import predict, tta_spread
+from .predict import predict
 from .train import split_rows
 from .simulate import tremonti_mzr
 
@@ -266,7 +266,7 @@ def calibration(pred, true, sigma, # predictions, true values and per-galaxy 1σ
 # %% ../nbs/07_evaluate.ipynb #a50bce2c
 def uncertainty_stats(pred, true, # predictions and true values
                       spread, # per-galaxy spread over the TTA views
-                      sigma=None, # per-galaxy 1σ of the uncertainty head (total, with the spread), if the model has one
+                      sigma=None, # per-galaxy 1σ error bar (`<t>_sigma`, the calibrated uncertainty head), if the model has one
                       n_bins:int=5, # bins of equal counts in spread
                      ) -> dict:
     "Median and mean TTA spread, RMS error in bins of spread, coverages and (with `sigma`) the calibration curve"
@@ -477,13 +477,12 @@ def noise_floor(df:pd.DataFrame, # catalogue rows
     return float(np.median(f)) if np.isfinite(f).all() else None
 
 def _pred_true_spread(m, t, gaussian, id_col=DEFAULT_ID):
-    "ids, predictions, truths, TTA spreads and total errors of target `t` (rows with a valid truth and prediction)"
+    "ids, predictions, truths, TTA spreads and error bars (None without an uncertainty head) of target `t`, rows with a valid truth and prediction"
     d = m[_good(m[t], m[f'{t}_pred'])]
-    std = d[f'{t}_std'].to_numpy(float)
-    spread = tta_spread(std, d[f'{t}_sigma']) if gaussian else std
-    return d[id_col].to_numpy(str), d[f'{t}_pred'].to_numpy(float), d[t].to_numpy(float), spread, std
+    sigma = d[f'{t}_sigma'].to_numpy(float) if gaussian else None
+    return d[id_col].to_numpy(str), d[f'{t}_pred'].to_numpy(float), d[t].to_numpy(float), d[f'{t}_tta_std'].to_numpy(float), sigma
 
-def report_stats(m:pd.DataFrame, # predictions.csv rows: id, true targets, `<t>_pred`, `<t>_std` (`<t>_sigma`)
+def report_stats(m:pd.DataFrame, # predictions.csv rows: id, true targets, `<t>_pred`, `<t>_tta_std` (`<t>_sigma`)
                  targets, # target columns
                  gaussian:bool=False, # the model has an uncertainty head
                  id_col:str=DEFAULT_ID, # id column
@@ -494,11 +493,11 @@ def report_stats(m:pd.DataFrame, # predictions.csv rows: id, true targets, `<t>_
     "`metrics`, `binned`, `gallery`, `uncertainty` (and `mzr`) of the rows `m`, JSON-ready"
     res = dict(metrics={}, binned={}, gallery={}, uncertainty={})
     for t in targets:
-        ids, pred, true, spread, std = _pred_true_spread(m, t, gaussian, id_col)
+        ids, pred, true, spread, sigma = _pred_true_spread(m, t, gaussian, id_col)
         res['metrics'][t] = summarize(pred, true, n_boot, seed)
         res['binned'][t] = truth_pred_stats(pred, true)
         res['gallery'][t] = gallery_selection(ids, pred, true, n_gallery, seed)
-        res['uncertainty'][t] = uncertainty_stats(pred, true, spread, std if gaussian else None)
+        res['uncertainty'][t] = uncertainty_stats(pred, true, spread, sigma)
     if _has_mzr(m, targets): res['mzr'] = mzr_stats(m, n_boot, seed)
     return res
 
@@ -537,7 +536,7 @@ def _limit_fields(lim, metal):
                 rmse_over_limit=metal['rmse'] / lim['information_limit'], limits=lim)
 
 def evaluate_run(model:str|Path, # run directory written by `train`
-                 catalog, # labelled catalogue (file or DataFrame) with the model's target columns
+                 catalog, # labelled catalogue (file, astropy `Table` or `DataFrame`) with the model's target columns
                  images:str|Path, # directory of `<id>.jpg` images
                  out:str|Path, # report directory to write
                  tta:bool=True, # 8-fold dihedral test-time augmentation

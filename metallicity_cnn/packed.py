@@ -39,27 +39,27 @@ def _pack_chunks(ids, images, size, mm, chunk, n_workers, progress):
     starts = range(0, len(ids), chunk)
     for s in (track(starts, label='pack (chunks)') if progress and len(starts) > 1 else starts):
         files = [Path(images)/f'{i}.jpg' for i in ids[s:s+chunk]]
-        res = parallel(_try_load, files, size=size, n_workers=n_workers, progress=False) if n_workers else [_try_load(f, size) for f in files]
+        res = parallel(_try_load, files, size=size, n_workers=n_workers, threadpool=True, progress=False) if n_workers else [_try_load(f, size) for f in files]
         for k, r in enumerate(res):
             if isinstance(r, str): failed[ids[s+k]] = r
             else: mm[j] = r; keep[s+k] = True; j += 1
     return keep, failed
 
 # %% ../nbs/01a_packed.ipynb #fb32d8a3
-def pack_images(catalog, # catalogue file (CSV, FITS, ECSV) or DataFrame, with an id column
+def pack_images(catalog, # catalogue with an id column: file (CSV, FITS, ECSV), astropy `Table` or `DataFrame`
                 images:str|Path, # directory of `<id>.jpg` images
                 out:str|Path, # store directory to create
                 size:int=128, # side of the stored images (pack at the cutouts' native size to read any size exactly)
                 id_col:str=DEFAULT_ID, # id column
                 chunk:int=1024, # images decoded per chunk
-                n_workers:int=0, # decoding processes (0: in this process)
+                n_workers:int=0, # decoding threads (0: in the calling thread)
                 progress:bool=True, # show a progress bar
                ):
     "Decode the images of `catalog` once into a packed store at `out` (`images.u8`, `catalog.csv`, `pack.json`) and return it as a `PackedStore`"
     out, images = Path(out), Path(images)
     if is_packed(out): raise FileExistsError(f"{out} already holds a packed store; delete it or choose another --out")
     if not images.is_dir(): raise FileNotFoundError(f"image directory {images} does not exist")
-    df = catalog.copy() if isinstance(catalog, pd.DataFrame) else read_table(catalog, id_col)
+    df = read_table(catalog, id_col)
     if id_col not in df.columns: raise ValueError(f"catalog has no column '{id_col}'; pass --id-col to name the id column")
     df[id_col] = df[id_col].astype(str)
     check_unique_ids(df, id_col)
@@ -159,7 +159,7 @@ def pack_cli(catalog:str, # catalogue (CSV/FITS/ECSV) of the galaxies to pack, w
              out:str, # store directory to create (images.u8, catalog.csv, pack.json)
              size:int=128, # side of the stored images in pixels (the cutouts' native size reads every size exactly)
              id_col:str=DEFAULT_ID, # id column of the catalogue
-             workers:int=0, # decoding processes (0: decode in this process)
+             workers:int=0, # decoding threads (0: decode in the calling thread)
             ):
     "Decode a catalogue's JPEG images once into a packed store that train and predict read without decoding"
     pack_images(catalog, images, out, size, id_col, n_workers=workers)

@@ -19,8 +19,8 @@ from .packed import *
 from .learner import *
 
 # %% auto #0
-__all__ = ['dihedral', 'normalize', 'predict_batch', 'bf16_native', 'bf16_body', 'FastModel', 'inference_model', 'tta_spread',
-           'predict', 'predict_cli']
+__all__ = ['QUANTITIES', 'OUT_FORMATS', 'dihedral', 'normalize', 'predict_batch', 'bf16_native', 'bf16_body', 'FastModel',
+           'inference_model', 'out_format', 'prediction_table', 'write_predictions', 'predict', 'predict_cli']
 
 # %% ../nbs/05_predict.ipynb #72c0a054
 def dihedral(x:torch.Tensor, # batch (..., H, W)
@@ -113,22 +113,15 @@ def inference_model(model:torch.nn.Module, # from `load_model`
 # %% ../nbs/05_predict.ipynb #bea25ee1
 def _columns(meta):
     cols = []
-    for t in meta['targets']: cols += [f'{t}_pred', f'{t}_std'] + ([f'{t}_sigma'] if meta['gaussian'] else [])
+    for t in meta['targets']: cols += [f'{t}_pred', f'{t}_tta_std'] + ([f'{t}_sigma'] if meta['gaussian'] else [])
     return cols
 
-def tta_spread(std, # `<t>_std` of the predictions: with an uncertainty head, `hypot(spread, sigma)`
-               sigma, # `<t>_sigma`, the head's σ
-              ) -> np.ndarray:
-    "The spread over the TTA views, recovered from the written total error `std` and the head's `sigma`"
-    return np.sqrt(np.maximum(np.asarray(std, float)**2 - np.asarray(sigma, float)**2, 0))
-
 def _rows(ids, mu, spread, sigma, gaussian):
+    "One output row per galaxy: id, then prediction, TTA spread (and σ) of each target, as text to 5 decimals"
     rows = []
     for i, id_ in enumerate(ids):
         r = [id_]
-        for j in range(mu.shape[1]):
-            std = np.hypot(spread[i, j], sigma[i, j]) if gaussian else spread[i, j]
-            r += [f'{mu[i, j]:.5f}', f'{std:.5f}'] + ([f'{sigma[i, j]:.5f}'] if gaussian else [])
+        for j in range(mu.shape[1]): r += [f'{mu[i, j]:.5f}', f'{spread[i, j]:.5f}'] + ([f'{sigma[i, j]:.5f}'] if gaussian else [])
         rows.append(r)
     return rows
 
@@ -170,10 +163,10 @@ def _id_chunks(src, catalog, id_col, chunk:int=1<<16) -> tuple:
         ids = list(src.ids) if isinstance(src, PackedStore) else sorted(f.stem for f in src.glob('*.jpg'))
         if not ids: raise FileNotFoundError(f"no .jpg images in {src}")
         return _table_chunks(pd.DataFrame({id_col: ids}), id_col, chunk)
-    if isinstance(catalog, pd.DataFrame): return _table_chunks(catalog, id_col, chunk)
-    path = Path(catalog)
+    if not isinstance(catalog, (str, os.PathLike)) or Path(catalog).suffix.lower() not in ('.csv', '.txt'): # DataFrame, Table, FITS, ECSV
+        return _table_chunks(catalog if isinstance(catalog, pd.DataFrame) else read_table(catalog, id_col), id_col, chunk)
+    path = Path(catalog) # a CSV is streamed, never held in memory whole
     if not path.is_file(): raise FileNotFoundError(f"catalog file {path} does not exist")
-    if path.suffix.lower() not in ('.csv', '.txt'): return _table_chunks(read_table(path, id_col), id_col, chunk)
     if id_col not in pd.read_csv(path, nrows=0).columns: _table_chunks(pd.DataFrame(), id_col, chunk)
     reader = pd.read_csv(path, usecols=[id_col], dtype={id_col: str}, chunksize=chunk)
     return _csv_rows(path), (c[id_col].str.strip().tolist() for c in reader)
@@ -235,22 +228,99 @@ def checkpoint(self):
     self.t = time.monotonic()
 
 @patch_to(_Sink)
-def close(self, complete:bool):
-    "Checkpoint and close; rename the partial file to `out` when `complete`"
+def close(self, complete:bool,
+          finish=None, # writes `out` from the complete partial CSV (for other formats); None renames it to `out`
+         ):
+    "Checkpoint and close; when `complete`, the partial CSV becomes `out`"
     if self.out is None: return
     self.checkpoint(); self.f.close()
-    if complete: os.replace(self.partial, self.out); self.ck.unlink()
+    if not complete: return
+    if finish is None: os.replace(self.partial, self.out)
+    else: finish(self.partial); self.partial.unlink()
+    self.ck.unlink()
 
 # %% ../nbs/05_predict.ipynb #128e4179
 def _report_skipped(skipped, n_skipped, n):
     for id_, why in skipped[:20]: warnings.warn(f"skipped {id_}: {why}")
     if n_skipped: print(f"predict: {n_skipped} of {n} images could not be read and were skipped")
 
+# %% ../nbs/05_predict.ipynb #f0a1b2c4
+QUANTITIES = {'oh_p50': ('dex', 'gas-phase oxygen abundance 12 + log10(O/H)'),
+              'lgm_tot_p50': ('dex(solMass)', 'total stellar mass, log10(M*/Msun)')}
+OUT_FORMATS = {'.csv': 'csv', '.txt': 'csv', '.ecsv': 'ascii.ecsv', '.fits': 'fits', '.fit': 'fits'}
+
+def out_format(out:str|Path) -> str:
+    "The format `predict` writes `out` in, from its extension: 'csv', 'ascii.ecsv' or 'fits'"
+    fmt = OUT_FORMATS.get(Path(out).suffix.lower())
+    if fmt is None: raise ValueError(f"cannot tell the format of {out} from its extension: name the output .csv, .ecsv or .fits")
+    return fmt
+
+_DESCRIPTIONS = dict(pred='predicted {what}{views}',
+                     tta_std='standard deviation of the {t} predictions over the 8 dihedral views: how much the prediction depends on orientation, not an error bar',
+                     sigma="1-sigma error bar of {t}: the uncertainty head's sigma, scaled so that pred +- sigma holds 68% of the validation galaxies")
+
+def _column_info(col, targets, id_col, tta=True):
+    "`(unit, description)` of the prediction column `col`"
+    if col == id_col: return None, f'galaxy id ({id_col} of the catalogue)'
+    t = next((t for t in targets if col.startswith(t + '_') and col[len(t)+1:] in _DESCRIPTIONS), None)
+    if t is None: return None, ''
+    kind, (unit, what) = col[len(t)+1:], QUANTITIES.get(t, (None, t))
+    views = ', mean over the 8 dihedral views' if tta else ' (one pass, no test-time augmentation)'
+    return (unit if kind == 'pred' else unit and 'dex'), _DESCRIPTIONS[kind].format(t=t, what=what, views=views)
+
+
+# %% ../nbs/05_predict.ipynb #f0a1b2c5
+def prediction_table(df:pd.DataFrame, # predictions, as `predict` returns them
+                     targets, # the model's targets
+                     id_col:str=DEFAULT_ID, # id column
+                     tta:bool=True, # the predictions are means over the 8 dihedral views
+                    ):
+    "`df` as an astropy `Table` whose columns carry their unit and description"
+    from astropy.table import Table
+    t = Table.from_pandas(df)
+    for c in t.colnames: t[c].unit, t[c].description = _column_info(c, targets, id_col, tta)
+    return t
+
+def _fits_hdu(t):
+    "`BinTableHDU` of `t`: units in TUNITn as astropy writes them (FITS has no `dex`), descriptions in TCOMMn"
+    from astropy.io import fits
+    plain = t.copy()
+    for c in plain.itercols(): c.unit = None # else astropy drops `dex` with a warning
+    hdu = fits.table_to_hdu(plain)
+    for i, c in enumerate(t.itercols(), 1):
+        if c.unit is not None: hdu.header[f'TUNIT{i}'] = c.unit.to_string()
+        if c.description: hdu.header[f'TCOMM{i}'] = c.description
+    return hdu
+
+def _finish(out, targets, id_col, tta):
+    "`None` for a CSV `out` (the partial CSV is renamed), else a function writing `out` from the partial CSV"
+    if out is None or out_format(out) == 'csv': return None
+    return lambda partial: write_predictions(pd.read_csv(partial, dtype={id_col: str}), out, targets, id_col, tta)
+
+def write_predictions(df:pd.DataFrame, # predictions, as `predict` returns them
+                      out:str|Path, # .csv, .ecsv or .fits file
+                      targets, # the model's targets
+                      id_col:str=DEFAULT_ID, # id column
+                      tta:bool=True, # the predictions are means over the 8 dihedral views
+                     ):
+    "Write `df` to `out` atomically in the format its extension names; ECSV and FITS with units and column descriptions"
+    fmt, out = out_format(out), Path(out)
+    if fmt == 'csv':
+        with atomic_write(out) as f: df.to_csv(f, index=False)
+        return
+    t = prediction_table(df, targets, id_col, tta)
+    with atomic_write(out, 'wb' if fmt == 'fits' else 'w') as f:
+        if fmt == 'fits':
+            from astropy.io import fits
+            fits.HDUList([fits.PrimaryHDU(), _fits_hdu(t)]).writeto(f)
+        else: t.write(f, format=fmt)
+
+
 # %% ../nbs/05_predict.ipynb #c300f685
 def predict(model_dir:str|Path, # run directory written by `train`
             images, # directory of `<id>.jpg` images, or a packed store (directory or `PackedStore`)
-            catalog=None, # catalogue (file or DataFrame) naming the galaxies; default: every image in `images`
-            out:str|Path|None=None, # CSV to write (streamed, resumable); `None` returns a DataFrame only
+            catalog=None, # catalogue naming the galaxies (file, astropy `Table` or `DataFrame`); default: every image in `images`
+            out:str|Path|None=None, # .csv, .ecsv or .fits file to write (streamed, resumable; see `write_predictions`); `None` returns a DataFrame only
             tta:bool=True, # average over the 8 dihedral symmetries
             bs:int=32, # galaxies per batch (the network sees 8x as many images with TTA)
             id_col:str=DEFAULT_ID, # id column of `catalog`
@@ -260,10 +330,11 @@ def predict(model_dir:str|Path, # run directory written by `train`
             bf16:bool=False, # bfloat16 where native: 2x faster, predictions change by ~0.002 dex (0.005-0.02 at worst)
             compile:bool=False, # `torch.compile` the network (worth its compile time beyond several thousand images on a CPU)
             workers:int=1, # threads reading images ahead of the network (0: read in the main thread)
-            load:bool=True, # with `out`, read the finished CSV back and return it (False at survey scale: returns None)
+            load:bool=True, # with `out`, read the finished file back and return it (False at survey scale: returns None)
             checkpoint_s:float=5., # seconds between checkpoints of the progress of `out` (the work a kill can lose)
            ) -> pd.DataFrame|None:
     "Predict every galaxy of `catalog` (or `images`); unreadable images are reported and skipped"
+    if out is not None: out_format(out) # a name that says no format fails before any work
     model, meta = load_model(model_dir)
     src = open_images(images)
     if isinstance(src, Path) and not src.is_dir(): raise FileNotFoundError(f"image directory {src} does not exist")
@@ -283,10 +354,10 @@ def predict(model_dir:str|Path, # run directory written by `train`
                                                                                    len(meta['targets']), tta, meta['gaussian']), meta['gaussian'])
             sink.write(new, len(ids), ids[-1])
         complete = True
-    finally: sink.close(complete)
+    finally: sink.close(complete, _finish(out, meta['targets'], id_col, tta))
     _report_skipped(skipped, n_skipped, n)
     if out is None: res = pd.DataFrame(sink.rows, columns=header).astype({c: float for c in header[1:]})
-    elif load: res = pd.read_csv(out, dtype={id_col: str})
+    elif load: res = read_table(out, id_col)
     else: return None
     res.attrs['skipped'] = skipped
     return res
@@ -295,7 +366,7 @@ def predict(model_dir:str|Path, # run directory written by `train`
 @call_parse
 def predict_cli(model:str, # run directory written by `metallicity-cnn train`
                 images:str, # directory of <objID>.jpg images, or a packed store (metallicity-cnn pack)
-                out:str, # CSV file to write (resumable: rerun the same command to finish an interrupted run)
+                out:str, # .csv, .ecsv or .fits file to write (ECSV and FITS with units and column descriptions); rerun the same command to finish an interrupted run
                 catalog:str=None, # catalogue (CSV/FITS/ECSV) naming the galaxies; default: every image in --images
                 tta:bool=True, # average over the 8 dihedral symmetries (--no-tta for a single pass)
                 bs:int=32, # galaxies per batch (the network sees 8x as many images with TTA)

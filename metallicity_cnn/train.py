@@ -16,7 +16,7 @@ from fastcore.script import call_parse
 from .data import *
 from .learner import *
 from .packed import open_images
-from .predict import predict, tta_spread
+from .predict import predict
 
 # %% auto #0
 __all__ = ['PAPER_RANDOM_INIT', 'is_main_process', 'world_size', 'split_metrics', 'split_rows', 'sigma_scale', 'calibrate_sigma',
@@ -39,12 +39,13 @@ def split_metrics(preds:pd.DataFrame, # output of `predict`
                   id_col:str=DEFAULT_ID,
                   n_boot:int=1000, # bootstrap resamples for the 68% intervals
                  ) -> dict:
-    "Per-target `summarize` of predictions against truth (with the mean-predictor RMSE when `baseline` is given)"
+    "Per-target `summarize` of predictions against truth (with the mean-predictor RMSE when `baseline` is given, `coverage68` of `pred ± <t>_sigma` when the predictions have it)"
     m = truth[[id_col] + list(targets)].merge(preds, on=id_col, how='inner')
     res = {}
     for i, t in enumerate(targets):
         res[t] = summarize(m[f'{t}_pred'], m[t], n_boot=n_boot)
         if baseline is not None: res[t]['rmse_mean_predictor'] = rmse(np.full(len(m), baseline[i]), m[t])
+        if f'{t}_sigma' in m: res[t]['coverage68'] = float(np.mean(np.abs(m[f'{t}_pred'] - m[t]) <= m[f'{t}_sigma']))
     return res
 
 # %% ../nbs/06_train.ipynb #35f64cd0
@@ -58,18 +59,13 @@ def split_rows(run:str|Path, # run directory with `split.csv`
     return df[df[id_col].astype(str).isin(sp.loc[sp.split == split, id_col])].reset_index(drop=True)
 
 # %% ../nbs/06_train.ipynb #f38ae7d5
-def sigma_scale(pred, true, spread, sigma, # one target: predictions, truths, TTA spreads and head σ
-                level:float=0.6827, # probability the interval `pred ± hypot(spread, s σ)` is to hold
+def sigma_scale(pred, true, sigma, # one target: predictions, truths and the head's σ
+                level:float=0.6827, # probability the interval `pred ± s σ` is to hold
                ) -> float:
-    "Factor `s` on `sigma` such that `pred ± z hypot(spread, s σ)` (z for the central `level` of a Gaussian) holds a fraction `level` of `true`"
-    r = np.abs(np.asarray(pred, float) - np.asarray(true, float)) / norm.ppf(0.5 + level/2)
-    spread, sigma = np.asarray(spread, float), np.asarray(sigma, float)
-    lo, hi = np.log(1e-3), np.log(1e3)
-    for _ in range(60): # bisection: the coverage grows with s
-        mid = (lo + hi) / 2
-        if np.mean(r <= np.hypot(spread, np.exp(mid) * sigma)) < level: lo = mid
-        else: hi = mid
-    return float(np.exp(hi))
+    "Smallest factor `s` such that `pred ± z s σ` (z for the central `level` of a Gaussian) holds a fraction `level` of `true`"
+    q = np.sort(np.abs(np.asarray(pred, float) - np.asarray(true, float)) / (norm.ppf(0.5 + level/2) * np.asarray(sigma, float)))
+    if not len(q): raise ValueError("no galaxies to calibrate the uncertainty head on (the validation split is empty)")
+    return float(q[int(np.ceil(level * len(q))) - 1])
 
 def calibrate_sigma(preds:pd.DataFrame, # output of `predict` for a model with an uncertainty head
                     truth:pd.DataFrame, # catalogue rows with the true targets (the validation galaxies)
@@ -81,8 +77,7 @@ def calibrate_sigma(preds:pd.DataFrame, # output of `predict` for a model with a
     m = truth[[id_col] + list(targets)].merge(preds, on=id_col)
     res = []
     for t in targets:
-        sig, std = m[f'{t}_sigma'].to_numpy(float), m[f'{t}_std'].to_numpy(float)
-        res.append(sigma_scale(m[f'{t}_pred'], m[t], tta_spread(std, sig), sig, level))
+        res.append(sigma_scale(m[f'{t}_pred'], m[t], m[f'{t}_sigma'], level))
     return res
 
 # %% ../nbs/06_train.ipynb #d009065a
@@ -176,7 +171,7 @@ def _evaluate_splits(run, df, split, images, targets, id_col, tta, progress):
     return res
 
 # %% ../nbs/06_train.ipynb #22c01e85
-def train_run(catalog, # catalogue file (CSV, FITS, ECSV) or DataFrame
+def train_run(catalog, # catalogue: file (CSV, FITS, ECSV), astropy `Table` or `DataFrame`
               images, # directory of `<id>.jpg` images, or a packed store (`metallicity_cnn.packed`)
               out:str|Path, # run directory to write
               targets=(DEFAULT_TARGET,), # target column(s)

@@ -30,7 +30,10 @@ def small_catalog(catalog, tmp_path_factory):
 
 @pytest.fixture(scope='session')
 def run_dir(sample, small_catalog, tmp_path_factory):
-    "A model trained through the command line (tiny recipe: 32 px, 1 epoch) on 120 real galaxies"
+    "A model trained through the command line (tiny recipe: 32 px, 1 epoch) on 120 real galaxies, read from a FITS catalogue"
+    from astropy.table import Table
     out = tmp_path_factory.mktemp('runs')/'run'
-    cli('train', '--catalog', small_catalog, '--images', sample/'images', '--out', out, '--recipe', 'tiny', '--seed', 0)
+    t = Table.from_pandas(pd.read_csv(small_catalog)) # objID as a 64-bit integer column, as FITS catalogues hold it
+    t.write(out.parent/'catalog.fits')
+    cli('train', '--catalog', out.parent/'catalog.fits', '--images', sample/'images', '--out', out, '--recipe', 'tiny', '--seed', 0)
     return out

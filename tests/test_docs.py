@@ -1,7 +1,10 @@
-"""The docs site: built offline by tools/build_docs.py, opened in headless Chromium.
+"""The docs site: built offline by tools/build_docs.py; its HTML parsed, then opened in headless Chromium.
 
-Chromium is driven over the DevTools protocol on a pipe (`--remote-debugging-pipe`), so the test needs no Python
-package beyond the standard library; the site is served on 127.0.0.1 and any request elsewhere fails the test.
+What the HTML says (titles, the sidebar, the API signatures, which images a page holds) is checked by parsing it; the
+browser checks what only a browser can: that the pages render (the sidebar beside the text), that every image loads,
+and that nothing is requested from outside. Chromium is driven over the DevTools protocol on a pipe
+(`--remote-debugging-pipe`), so the test needs no Python package beyond the standard library and BeautifulSoup (which
+nbconvert installs); the site is served on 127.0.0.1 and any request elsewhere fails the test.
 .ci/run installs Debian's `chromium`; elsewhere the browser tests are skipped unless DOCS_TEST_REQUIRE_BROWSER=1.
 """
 import base64, functools, http.server, json, os, re, select, shutil, subprocess, sys, tempfile, threading, time
@@ -10,6 +13,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
+from bs4 import BeautifulSoup
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT/'tools'))
@@ -19,9 +23,6 @@ CHROMIUM = os.environ.get('CHROMIUM') or shutil.which('chromium') or shutil.whic
 FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
          '--disable-component-update', '--disable-sync', '--disable-extensions', '--disable-dev-shm-usage',
          '--hide-scrollbars', '--window-size=1280,900']
-
-needs_browser = pytest.mark.skipif(not CHROMIUM and os.environ.get('DOCS_TEST_REQUIRE_BROWSER')!='1',
-                                   reason='no chromium on PATH (apt-get install chromium)')
 
 class Chromium:
     "Headless Chromium on a DevTools pipe: `goto` a page, `js` to evaluate, `screenshot` to save a PNG"
@@ -98,18 +99,23 @@ def serve(folder):
     try: yield f'http://127.0.0.1:{srv.server_address[1]}'
     finally: srv.shutdown(); srv.server_close()
 
-PAGE_INFO = """(() => ({
-  title: document.title,
-  h1: document.querySelector('main h1')?.textContent.replace('¶', '').trim(),
-  nav: [...document.querySelectorAll('nav.docs-sidebar a.page-link')].map(a => ({href: a.href, text: a.textContent.trim(),
-                                                                                 active: a.classList.contains('active')})),
-  imgs: [...document.images].map(i => ({src: i.src.slice(0, 80), ok: i.complete && i.naturalWidth > 0})),
-  headings: Object.fromEntries([...document.querySelectorAll('main h3[id], main h4[id]')].map(h => {
-    let sig = '', e = h.nextElementSibling;
-    while (e && !/^H[1-4]$/.test(e.tagName)) { if (e.tagName == 'PRE' || e.querySelector('pre')) sig += e.textContent; e = e.nextElementSibling; }
-    return [h.id, sig]; })),
-  text: document.body.innerText.length,
-}))()"""
+def _signature(h):
+    "Text of the code blocks after heading `h`, up to the next heading: the `show_doc` signature"
+    sig = ''
+    for e in h.find_next_siblings():
+        if re.fullmatch(r'h[1-4]', e.name): break
+        if e.name == 'pre' or e.find('pre'): sig += e.get_text()
+    return sig
+
+def page_info(path:Path):
+    "What the HTML of the page at `path` says: title, heading, sidebar links, images and API signatures"
+    soup = BeautifulSoup(Path(path).read_text(encoding='utf-8'), 'html.parser')
+    main = soup.select_one('main')
+    return dict(title=soup.title.get_text(), h1=main.h1.get_text().replace('¶', '').strip(),
+                nav=[dict(href=a['href'], text=a.get_text().strip(), active='active' in a['class'])
+                     for a in soup.select('nav.docs-sidebar a.page-link')],
+                imgs=[i.get('src', '')[:80] for i in soup.find_all('img')],
+                headings={h['id']: _signature(h) for h in main.select('h3[id], h4[id]')})
 
 def _public_api():
     "Public top-level functions and classes per docs page, from nbdev's symbol index (`_modidx.py`)"
@@ -123,27 +129,43 @@ def _public_api():
             res.setdefault(page, {})[anchor] = name
     return res
 
-def _check_site(out:Path, pages:list, shots:Path=None):
-    "Open every page of the site in `out` in Chromium; return per-page info; save screenshots into `shots`"
-    res = {}
+def check_pages(out:Path, pages:list):
+    "Parse every page of the site in `out`: title, heading and sidebar as `pages` says; return per-page info"
+    res = {p['page']: page_info(out/p['page']) for p in pages}
+    titles = [p['title'] for p in pages]
+    for p in pages:
+        info = res[p['page']]
+        assert info['title']==p['title'] and info['h1']==p['title'], (p['page'], info['title'], info['h1'])
+        assert [n['text'] for n in info['nav']]==titles, f"{p['page']}: the sidebar lists the pages in notebook order"
+        assert [n['href'] for n in info['nav']]==[q['page'] for q in pages], f"{p['page']}: sidebar links"
+        assert [n['text'] for n in info['nav'] if n['active']]==[p['title']], f"{p['page']}: its own link is marked"
+        assert len(info['imgs'])==p['images'], f"{p['page']}: {len(info['imgs'])} images, the notebook has {p['images']}"
+    return res
+
+PAGE_JS = """(() => {
+  const nav = document.querySelector('nav.docs-sidebar').getBoundingClientRect(), main = document.querySelector('main').getBoundingClientRect();
+  return {imgs: [...document.images].map(i => ({src: i.src.slice(0, 80), ok: i.complete && i.naturalWidth > 0})),
+          nav: [nav.left, nav.width, nav.height], main_left: main.left, text: document.body.innerText.length};
+})()"""
+
+def check_in_browser(out:Path, pages:list, shots:Path=None):
+    "Open every page of the site in `out` in Chromium: it renders (sidebar beside the text), every image loads, nothing comes from outside"
     with serve(out) as base, Chromium() as b:
-        b.goto(f'{base}/index.html')
-        nav = b.js(PAGE_INFO)['nav']
-        assert [n['text'] for n in nav]==[p['title'] for p in pages], 'sidebar lists the pages in notebook order'
-        if shots: b.screenshot(shots/'screenshot.png')
-        for n in nav:
-            b.goto(n['href'])
-            info = res[urlparse(n['href']).path.lstrip('/')] = b.js(PAGE_INFO)
-            assert info['title']==n['text'], f"{n['href']}: page title {info['title']!r}, sidebar says {n['text']!r}"
-            assert info['h1']==n['text'], f"{n['href']}: heading {info['h1']!r}"
-            assert [m['text'] for m in info['nav']]==[m['text'] for m in nav], f"{n['href']}: same sidebar everywhere"
-            assert [m['text'] for m in info['nav'] if m['active']]==[n['text']], f"{n['href']}: its own link is marked"
-            assert not [i for i in info['imgs'] if not i['ok']], f"{n['href']}: broken images {info['imgs']}"
-        if shots and len(nav)>1:
-            b.goto(nav[1]['href']); b.screenshot(shots/'screenshot-api.png')
+        for i,p in enumerate(pages):
+            b.goto(f"{base}/{p['page']}")
+            info = b.js(PAGE_JS)
+            left, width, height = info['nav']
+            assert left==0 and width > 150 and height > 400 and info['main_left'] >= width, (p['page'], info)
+            assert info['text'] > 2*len(p['title']), f"{p['page']}: no text rendered"
+            assert not [m for m in info['imgs'] if not m['ok']], f"{p['page']}: broken images {info['imgs']}"
+            assert len(info['imgs'])==p['images'], p['page']
+            if shots and i < 2: b.screenshot(shots/('screenshot.png' if i==0 else 'screenshot-api.png'))
         outside = [u for u in b.requests if urlparse(u).hostname not in ('127.0.0.1', None) and not u.startswith('data:')]
         assert not outside, f'the site loads resources from outside: {outside[:5]}'
-    return res
+
+def _browser():
+    "Skip the rest of a test without Chromium, unless DOCS_TEST_REQUIRE_BROWSER=1 (CI), where it fails instead"
+    if not CHROMIUM and os.environ.get('DOCS_TEST_REQUIRE_BROWSER')!='1': pytest.skip('no chromium on PATH (apt-get install chromium)')
 
 @pytest.fixture(scope='module')
 def site():
@@ -163,20 +185,22 @@ def test_build_writes_every_notebook(site):
     bad = {p['src'].name: p['error'] for p in site if p['error']}
     assert not bad, f'nbdev could not process these notebooks for the docs: {bad}'
 
-@needs_browser
-def test_site_in_browser(site):
-    "Every sidebar link opens its page with its title, the API signatures are shown, every image loads"
-    out = ROOT/'_docs'
-    info = _check_site(out, site, shots=out)
-    assert (out/'screenshot.png').stat().st_size > 10_000
+def test_site_pages(site):
+    "Every page has its title and the same sidebar, every exported name its show_doc heading and signature"
+    info = check_pages(ROOT/'_docs', site)
     failed = {p['page'] for p in site if p['error']}  # reported by test_build_writes_every_notebook
     missing = [f'{page}: {name}' for page,syms in _public_api().items() if page in info and page not in failed
                for anchor,name in syms.items()
                if not re.search(rf'\b(def|class)\s+{re.escape(name)}\b', info[page]['headings'].get(anchor, ''))]
     assert not missing, f'exported names without a show_doc heading and signature: {missing}'
-    assert any(i['headings'] for i in info.values()), 'no API signatures on any page'
-    n_imgs = sum(len(p['imgs']) for p in info.values())
-    assert n_imgs==sum(p['images'] for p in site), 'every figure of the notebooks is on its page'
+    assert sum(len(i['headings']) for i in info.values()) > 50, 'API signatures on the pages'
+
+def test_site_in_browser(site):
+    "Every page renders with the sidebar beside the text, every image loads, nothing is requested from outside"
+    _browser()
+    out = ROOT/'_docs'
+    check_in_browser(out, site, shots=out)
+    assert (out/'screenshot.png').stat().st_size > 10_000
 
 PNG = ('iVBORw0KGgoAAAANSUhEUgAAAAgAAAAICAIAAABLbSncAAAAF0lEQVR4nGP8z4AfMBGQH1UwqmBoKQAAVvIBEN2Rr2oAAAAASUVORK5CYII=')
 
@@ -186,9 +210,8 @@ def _md(src, i): return dict(cell_type='markdown', id=f'm{i}', metadata={}, sour
 def _code(src, i, outputs=()): return dict(cell_type='code', id=f'c{i}', metadata={}, execution_count=None,
                                           source=src, outputs=list(outputs))
 
-@needs_browser
-def test_figures_in_browser(tmp_path):
-    "Stored figures, figures the examples draw, and images next to the notebook all show in the browser"
+def test_figures(tmp_path):
+    "Stored figures, figures the examples draw, and images next to the notebook are on the page and show in the browser"
     nbs = tmp_path/'nbs'; nbs.mkdir()
     (nbs/'fig.png').write_bytes(base64.b64decode(PNG))
     stored = dict(output_type='display_data', metadata={}, data={'image/png': PNG, 'text/plain': '<Figure>'})
@@ -198,12 +221,13 @@ def test_figures_in_browser(tmp_path):
         _code('import matplotlib.pyplot as plt', 3),
         _code("plt.plot([1, 2, 3]); plt.title('drawn while building');", 4)])))
     (nbs/'01_more.ipynb').write_text(json.dumps(_nb([_md('# More\n\n> Second page', 0), _code('print(1+1)', 1)])))
-    pages = build_docs.build_docs(nbs=nbs, out=tmp_path/'site', quiet=True, force=True)
+    pages = build_docs.build_docs(nbs=nbs, out=tmp_path/'site', quiet=True)
     assert [(p['title'], p['page'], p['error']) for p in pages]==[('Figures', 'index.html', None), ('More', 'more.html', None)]
     assert pages[0]['images']==3
-    info = _check_site(tmp_path/'site', pages)
-    assert [i['ok'] for i in info['index.html']['imgs']]==[True]*3
+    info = check_pages(tmp_path/'site', pages)
     assert '2' in (tmp_path/'site'/'more.html').read_text()
+    _browser()
+    check_in_browser(tmp_path/'site', pages)
 
 def test_readme_in_sync():
     "README.md is generated from nbs/index.ipynb and its quick start is the two-line sh block .ci/run runs"

@@ -11,13 +11,11 @@ the outputs stored in the notebooks. nbdev's own docs processors (those `nbdev_d
 `#| hide`/`#| export` cells and link names to their docs; a small clean-up pass makes the processed notebook one
 nbconvert accepts (plain cell metadata, joined outputs, Quarto options turned into nbconvert tags), and nbconvert
 renders it with a sidebar added to its `lab` template and no external scripts (no MathJax: formulas stay as TeX).
-Processed notebooks are cached in `_proc/build_docs/` under a hash of the notebook, the library, settings.ini and the
-code that runs them (`--force` ignores the cache).
 With Quarto installed, `nbdev_docs` builds the full site from the same notebooks; this script keeps
 `nbs/sidebar.yml` and `nbs/nbdev.yml` up to date the way `nbdev_docs` does, and the offline sidebar follows `sidebar.yml`.
 """
 from __future__ import annotations
-import hashlib, html, importlib, json, multiprocessing, os, re, shutil, signal, sys, time, uuid, warnings
+import html, importlib, json, multiprocessing, os, re, shutil, signal, sys, time, uuid, warnings
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -109,24 +107,7 @@ def process_nb(src:Path, # notebook to process
     write_nb(nb, dest)
     return errors[0] if errors else None
 
-# %% Running the notebooks in worker processes, with a cache
-def _digest(*paths):
-    "Hash of the files at `paths`, of the code that runs notebooks and of the nbdev and execnb versions"
-    import inspect, nbdev, execnb
-    h = hashlib.sha256(f'{nbdev.__version__} {execnb.__version__}'.encode())
-    for f in (process_nb, _exec_proc, _no_eval, _job): h.update(inspect.getsource(f).encode())
-    for p in paths: h.update(str(p.name).encode()); h.update(p.read_bytes())
-    return h.hexdigest()[:16]
-
-def cache_paths(src:Path, # notebook
-                cache:Path, # cache folder
-                execute:bool=True): # whether the notebook is run
-    "Processed notebook and run summary paths for `src`, named by a hash of everything that shapes them"
-    key = _digest(src, ROOT/'settings.ini', *sorted(get_config(path=ROOT).lib_path.rglob('*.py'))) + 'xn'[not execute]
-    src = src.resolve()
-    name = '__'.join(src.relative_to(ROOT).with_suffix('').parts) if src.is_relative_to(ROOT) else src.stem
-    return cache/f'{name}.{key}.ipynb', cache/f'{name}.{key}.json'
-
+# %% Running the notebooks, each in a worker process
 def _job(src, dest, execute, timeout):
     "In a worker process: `process_nb`, stopped by an alarm after `timeout` seconds; return the error and seconds"
     def _alarm(*_): raise TimeoutError(f'the notebook run was stopped after {timeout} s (--timeout)')
@@ -139,32 +120,23 @@ def _job(src, dest, execute, timeout):
     return err, round(time.time()-start, 1)
 
 def run_nbs(srcs:list, # notebooks
-            cache:Path, # folder for processed notebooks
+            folder:Path, # where the processed notebooks go
             execute:bool=True, # run all cells, as `nbdev_test` does
             timeout:int=600, # seconds allowed per notebook
-            n_workers:int=0, # worker processes (0: one per CPU core)
-            force:bool=False): # ignore the cache
-    "Processed notebook path and run summary (`error`, `seconds`, `cached`) for each of `srcs`"
-    res, todo = {}, []
-    for src in srcs:
-        dest, meta = cache_paths(src, cache, execute)
-        if not force and dest.exists() and meta.exists(): res[src] = (dest, {**json.loads(meta.read_text()), 'cached': True})
-        else: todo.append((src, dest, meta))
-    if not todo: return [res[s] for s in srcs]
-    ctx = multiprocessing.get_context('spawn')  # workers run several notebooks each, as in `nbdev_test`
+            n_workers:int=0): # worker processes (0: one per CPU core)
+    "Processed notebook path (None when none was written) and run summary (`error`, `seconds`) for each of `srcs`"
+    dests = [Path(folder)/f'{i:03d}_{s.name}' for i,s in enumerate(srcs)]
+    ctx = multiprocessing.get_context('spawn')  # fresh interpreters; workers run several notebooks each, as in `nbdev_test`
     # The workers' IPython shells take over `__main__`, so the job is sent by this module's importable name
     job = importlib.import_module(Path(__file__).stem)._job
-    with ProcessPoolExecutor(min(n_workers or os.cpu_count() or 1, len(todo)), mp_context=ctx) as ex:
-        futs = [(ex.submit(job, src, dest, execute, timeout), src, dest, meta) for src,dest,meta in todo]
-        for fut,src,dest,meta in futs:
+    res = []
+    with ProcessPoolExecutor(min(n_workers or os.cpu_count() or 1, len(srcs)), mp_context=ctx) as ex:
+        futs = [ex.submit(job, src, dest, execute, timeout) for src,dest in zip(srcs, dests)]
+        for fut,dest in zip(futs, dests):
             try: err, secs = fut.result()
             except Exception as e: err, secs = f'the worker failed: {type(e).__name__}: {e}', None
-            info = dict(error=err, seconds=secs)
-            if not err: meta.write_text(json.dumps(info))
-            for old in cache.glob(f'{dest.name.split(".")[0]}.*'):
-                if old not in (dest, meta): old.unlink()
-            res[src] = (dest if dest.exists() else None, {**info, 'cached': False})
-    return [res[s] for s in srcs]
+            res.append((dest if dest.exists() else None, dict(error=err, seconds=secs)))
+    return res
 
 # %% Clean-up for nbconvert
 _re_qdir = re.compile(r'^\s*#\|\s*([\w-]+)\s*:\s*(.*?)\s*$')
@@ -337,7 +309,6 @@ def build_docs(nbs:str=None, # notebooks folder (default: settings.ini `nbs_path
                execute:bool=True, # run the notebooks (else stored outputs and `show_doc` signatures only)
                timeout:int=600, # seconds allowed per notebook run
                n_workers:int=0, # notebooks run at once (0: one per CPU core)
-               force:bool=False, # rerun notebooks even when cached
                quiet:bool=False): # print nothing
     "Build the site into `out`; return one dict per page (`page`, `title`, `src`, `images`, `seconds`, `error`)"
     cfg = get_config(cfg_name='settings.ini', path=ROOT)
@@ -345,22 +316,19 @@ def build_docs(nbs:str=None, # notebooks folder (default: settings.ini `nbs_path
     out = Path(out or cfg.doc_path).resolve()
     if out.exists() and any(out.iterdir()) and not (out/'index.html').exists():
         raise ValueError(f'{out} is not empty and holds no index.html: pass --out a new folder or an old docs site')
-    cache = ROOT/'_proc'/'build_docs'
-    cache.mkdir(parents=True, exist_ok=True)
     refresh_quarto_config(nbs)
     pages = [dict(section=s, src=p, **front_matter(p)) for s,p in sidebar_notebooks(nbs)]
     if not pages: raise FileNotFoundError(f'no notebooks listed in {nbs}/sidebar.yml')
-    results = run_nbs([p['src'] for p in pages], cache, execute, timeout, n_workers, force)
     tmp = out.with_name(f'.{out.name}.tmp')  # the site is written aside, then replaces `out` whole
     if tmp.exists(): shutil.rmtree(tmp)
-    tmp.mkdir(parents=True)
+    (tmp/'.proc').mkdir(parents=True)
     try:
+        results = run_nbs([p['src'] for p in pages], tmp/'.proc', execute, timeout, n_workers)
         for p,(dest,info) in zip(pages, results):
             p.update(info)
             write_page(p, dest, tmp, nav_html(pages, p['page'], cfg.title), nbs)
-            if not quiet:
-                how = 'cached' if p.get('cached') else f"{p['seconds']} s"
-                print(f"{p['src'].name} -> {out.name}/{p['page']} ({how}){' ERROR' if p['error'] else ''}")
+            if not quiet: print(f"{p['src'].name} -> {out.name}/{p['page']} ({p['seconds']} s){' ERROR' if p['error'] else ''}")
+        shutil.rmtree(tmp/'.proc')
         if out.exists(): shutil.rmtree(out)
         os.replace(tmp, out)
     finally: shutil.rmtree(tmp, ignore_errors=True)
@@ -371,11 +339,10 @@ def build_docs(nbs:str=None, # notebooks folder (default: settings.ini `nbs_path
 def main(out:str=None, # site folder (default: settings.ini `doc_path`, `_docs`)
          no_exec:bool=False, # don't run the notebooks: stored outputs and `show_doc` signatures only
          timeout:int=600, # seconds allowed per notebook run
-         n_workers:int=0, # notebooks run at once (0: one per CPU core)
-         force:bool=False): # rerun notebooks even when their cached results are current
+         n_workers:int=0): # notebooks run at once (0: one per CPU core)
     "Build the documentation site offline (no Quarto) from the notebooks into `_docs/`"
     start = time.time()
-    pages = build_docs(out=out, execute=not no_exec, timeout=timeout, n_workers=n_workers, force=force)
+    pages = build_docs(out=out, execute=not no_exec, timeout=timeout, n_workers=n_workers)
     bad = [p['src'].name for p in pages if p['error']]
     print(f"{len(pages)} pages in {time.time()-start:.0f} s" + (f"; errors in {', '.join(bad)}" if bad else ''))
     return 1 if bad else 0

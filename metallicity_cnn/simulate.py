@@ -221,9 +221,10 @@ MAG_SOFTENING = np.array([1.4e-10, 0.9e-10, 1.2e-10, 1.8e-10, 7.4e-10]) # SDSS a
 CALIB_FLOOR = np.array([0.02, 0.01, 0.01, 0.01, 0.01]) # photometric calibration error [mag] in u, g, r, i, z (Padmanabhan et al. 2008)
 
 def asinh_mag(flux, # flux [maggies], shape (..., 5)
-              b=MAG_SOFTENING, # softening per band [maggies]
+              b=None, # softening per band [maggies] (default: `MAG_SOFTENING`)
              ):
     "SDSS asinh magnitude (Lupton et al. 1999): the AB magnitude for `flux` ≫ `b`, finite for `flux` ≤ 0"
+    b = MAG_SOFTENING if b is None else np.asarray(b, float)  # not an array default: show_doc cannot render one
     return -2.5/np.log(10) * (np.arcsinh(np.asarray(flux, float)/(2*b)) + np.log(b))
 
 def sky_flux_errors(r50, # circular half-light radius [arcsec], shape (n,)

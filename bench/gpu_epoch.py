@@ -18,7 +18,8 @@ from fastai.vision.all import Callback, set_seed
 from metallicity_cnn.core import sample_dir, save_json
 from metallicity_cnn.data import read_table, galaxy_dls, load_catalog
 from metallicity_cnn.packed import pack_images, PackedStore, PACK_META, PACK_IMAGES, PACK_CATALOG
-from metallicity_cnn.learner import galaxy_learner, save_model
+from metallicity_cnn.learner import galaxy_learner
+from metallicity_cnn.model import save_model
 from metallicity_cnn.predict import predict
 
 

@@ -26,7 +26,8 @@ import numpy as np, pandas as pd, torch
 import metallicity_cnn.predict as P
 from metallicity_cnn.core import sample_dir
 from metallicity_cnn.data import read_table
-from metallicity_cnn.learner import build_model, save_model, load_model
+from metallicity_cnn.learner import build_model
+from metallicity_cnn.model import save_model, load_model
 from metallicity_cnn.packed import pack_images
 from _measure import reset_peak, peak_mb, now
 

@@ -80,7 +80,7 @@ def command_parser(func, # a plain function (unwrapped from `call_parse`)
 # %% ../nbs/08_cli.ipynb #dd0a803d
 def version_text() -> str:
     "The package's version and those of the libraries it runs on, the ones a trained model's `model.json` records"
-    from metallicity_cnn.learner import versions
+    from metallicity_cnn.model import versions
     v = versions()
     return f"metallicity-cnn {v.pop('metallicity_cnn')} ({', '.join(f'{k} {x}' for k, x in v.items())})"
 

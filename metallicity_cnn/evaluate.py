@@ -18,8 +18,9 @@ from matplotlib import colormaps
 from matplotlib.colors import LogNorm, ListedColormap
 from matplotlib.ticker import NullFormatter
 from fastcore.script import call_parse
+from fastcore.basics import patch_to
 from .data import *
-from .learner import load_model
+from .model import GalaxyModel
 from .predict import predict
 from .train import split_rows
 from .simulate import tremonti_mzr
@@ -479,7 +480,8 @@ def noise_floor(df:pd.DataFrame, # catalogue rows
 def _pred_true_spread(m, t, gaussian, id_col=DEFAULT_ID):
     "ids, predictions, truths, TTA spreads and error bars (None without an uncertainty head) of target `t`, rows with a valid truth and prediction"
     d = m[_good(m[t], m[f'{t}_pred'])]
-    sigma = d[f'{t}_sigma'].to_numpy(float) if gaussian else None
+    col = f'{t}_err' if f'{t}_err' in d else f'{t}_sigma' if gaussian else None # an ensemble's error bar, else the head's σ
+    sigma = d[col].to_numpy(float) if col else None
     return d[id_col].to_numpy(str), d[f'{t}_pred'].to_numpy(float), d[t].to_numpy(float), d[f'{t}_tta_std'].to_numpy(float), sigma
 
 def report_stats(m:pd.DataFrame, # predictions.csv rows: id, true targets, `<t>_pred`, `<t>_tta_std` (`<t>_sigma`)
@@ -535,47 +537,65 @@ def _limit_fields(lim, metal):
     return dict(floor_realised=lim['floor_realised'], information_limit=lim['information_limit'],
                 rmse_over_limit=metal['rmse'] / lim['information_limit'], limits=lim)
 
-def evaluate_run(model:str|Path, # run directory written by `train`
+def _predictions(model:GalaxyModel, df, images, split, tta, progress):
+    "`(rows, predictions)` of the galaxies evaluated: those of `split` (all without one); 'oof' reads a cross-validation's out-of-fold predictions"
+    id_col = model.id_col
+    if split == 'oof':
+        if not (model.path/'oof.csv').is_file(): raise FileNotFoundError(f"{model.path} has no oof.csv: --split oof needs a cross-validation run (metallicity-cnn crossval)")
+        oof = pd.read_csv(model.path/'oof.csv', dtype={id_col: str})
+        df = df[df[id_col].astype(str).isin(oof[id_col])]
+        return df, oof.drop(columns=[c for c in oof if c in df and c != id_col] + ['fold'], errors='ignore')
+    if split is not None: df = model.split_rows(df, split)
+    if not len(df): raise ValueError(f"no galaxy of the catalogue is in the run's '{split}' split")
+    return df, predict(model, images, df, tta=tta, id_col=id_col, progress=progress)
+
+def evaluate_run(model, # `GalaxyModel` or its directory (written by `train`, `train --ensemble` or `crossval`)
                  catalog, # labelled catalogue (file, astropy `Table` or `DataFrame`) with the model's target columns
                  images:str|Path, # directory of `<id>.jpg` images
                  out:str|Path, # report directory to write
                  tta:bool=True, # 8-fold dihedral test-time augmentation
-                 split:str|None=None, # evaluate only the galaxies of this split of the run's `split.csv` (e.g. 'test')
+                 split:str|None=None, # evaluate only this split of the run's `split.csv` ('test'...), or 'oof': a cross-validation's out-of-fold predictions
                  progress:bool=True, # progress bars
                  figures:bool=True, # write the figures (PNG and PDF)
                  n_gallery:int=5, # galaxies per gallery row
                  seed:int=0, # seed of the gallery's random row and of the bootstrap
                 ) -> dict:
     "Predict the galaxies of `catalog`, compare with their true targets, write `metrics.json`, `predictions.csv` and figures to `out`"
-    _, meta = load_model(model)
-    targets, id_col = meta['targets'], meta.get('id_col', DEFAULT_ID)
-    df, rep = load_catalog(catalog, images, targets, id_col, size=meta['size'], progress=progress)
+    model = model if isinstance(model, GalaxyModel) else GalaxyModel.load(model)
+    targets, id_col = model.targets, model.id_col
+    full, rep = load_catalog(catalog, images, targets, id_col, size=model.size, progress=progress)
     print(rep)
-    full = df
-    if split is not None:
-        df = split_rows(model, df, split, id_col)
-        if not len(df): raise ValueError(f"no galaxy of the catalogue is in the run's '{split}' split")
-    out = Path(out)
-    preds = predict(model, images, df, tta=tta, id_col=id_col, progress=progress)
+    df, preds = _predictions(model, full, images, split, tta, progress)
     extra = [c for c in (METAL, MASS) if c in df and c not in targets]
-    with atomic_write(out/'predictions.csv') as f: df[[id_col] + targets + extra].merge(preds, on=id_col).to_csv(f, index=False)
-    m = pd.read_csv(out/'predictions.csv', dtype={id_col: str}) # every number from exactly what is on disk
-    res = dict(report_stats(m, targets, meta['gaussian'], id_col, n_gallery, seed), catalog=rep.to_dict(), model=str(model),
-               split=split, tta=tta, gaussian=meta['gaussian'], n=len(m), noise_floor=noise_floor(df, targets), figures={})
-    if METAL in targets and is_simulated(df): res.update(_limit_fields(run_limits(model, full, m[id_col], id_col, seed), res['metrics'][METAL]))
+    with atomic_write(Path(out)/'predictions.csv') as f: df[[id_col] + targets + extra].merge(preds, on=id_col).to_csv(f, index=False)
+    m = pd.read_csv(Path(out)/'predictions.csv', dtype={id_col: str}) # every number from exactly what is on disk
+    res = dict(report_stats(m, targets, model.gaussian, id_col, n_gallery, seed), catalog=rep.to_dict(), model=str(model.path),
+               split=split, tta=tta, gaussian=model.gaussian, ensemble=len(model), n=len(m), noise_floor=noise_floor(df, targets), figures={})
+    if METAL in targets and is_simulated(df) and (model.path/'split.csv').exists():
+        res.update(_limit_fields(run_limits(model.path, full, m[id_col], id_col, seed), res['metrics'][METAL]))
     if figures:
-        for name, fig in report_figures(m, res, images, targets, meta['gaussian'], id_col).items(): res['figures'][name] = save_figure(fig, out/name)
-    save_json(res, out/'metrics.json')
+        for name, fig in report_figures(m, res, images, targets, model.gaussian, id_col).items(): res['figures'][name] = save_figure(fig, Path(out)/name)
+    save_json(res, Path(out)/'metrics.json')
     return res
+
+@patch_to(GalaxyModel)
+def evaluate(self, catalog, # labelled catalogue (file, `Table` or `DataFrame`)
+             images, # directory of `<id>.jpg` images
+             out, # report directory to write
+             **kwargs, # options of `evaluate_run` (`split`, `tta`, `figures`, ...)
+            ) -> dict:
+    "Metrics and figures of this model on `catalog`: see `evaluate_run`"
+    return evaluate_run(self, catalog, images, out, **kwargs)
+
 
 # %% ../nbs/07_evaluate.ipynb #9e0f1d8c
 @call_parse
-def evaluate_cli(model:str, # run directory written by `metallicity-cnn train`
+def evaluate_cli(model:str, # model directory written by `metallicity-cnn train` (--ensemble) or `crossval`
                  catalog:str, # labelled catalogue (CSV/FITS/ECSV) with the model's target columns
                  images:str, # directory of <objID>.jpg images
                  out:str, # report directory (metrics.json, predictions.csv, figures as PNG and PDF)
                  tta:bool=True, # average over the 8 dihedral symmetries (--no-tta for a single pass)
-                 split:str=None, # only the galaxies of this split of the run's split.csv (train, valid or test)
+                 split:str=None, # only the galaxies of this split of the run's split.csv (train, valid or test), or oof: a cross-validation's out-of-fold predictions
                  figures:bool=True, # draw the figures (--no-figures for metrics only)
                  seed:int=0, # seed of the gallery's random row and of the bootstrap intervals
                 ):

@@ -17,10 +17,12 @@ from fastcore.basics import patch_to
 from .data import *
 from .packed import *
 from .learner import *
+from .model import *
 
 # %% auto #0
 __all__ = ['QUANTITIES', 'OUT_FORMATS', 'dihedral', 'normalize', 'predict_batch', 'bf16_native', 'bf16_body', 'FastModel',
-           'inference_model', 'out_format', 'prediction_table', 'write_predictions', 'predict', 'predict_cli']
+           'inference_model', 'output_columns', 'model_batch', 'out_format', 'prediction_table', 'write_predictions',
+           'predict', 'predict_cli']
 
 # %% ../nbs/05_predict.ipynb #72c0a054
 def dihedral(x:torch.Tensor, # batch (..., H, W)
@@ -111,19 +113,33 @@ def inference_model(model:torch.nn.Module, # from `load_model`
     return FastModel(model, device, bf16=bf16 and bf16_native(device), compile=compile, bs=bs)
 
 # %% ../nbs/05_predict.ipynb #bea25ee1
-def _columns(meta):
-    cols = []
-    for t in meta['targets']: cols += [f'{t}_pred', f'{t}_tta_std'] + ([f'{t}_sigma'] if meta['gaussian'] else [])
+def output_columns(model:GalaxyModel) -> list:
+    "The per-galaxy columns `predict` writes for `model`, after the id"
+    kinds = (['pred', 'tta_std'] + (['member_std'] if model.is_ensemble else []) + (['sigma'] if model.gaussian else [])
+             + (['err'] if 'err_scale' in model.meta else []))
+    return [f'{t}_{k}' for t in model.targets for k in kinds]
+
+def model_batch(model:GalaxyModel, # the model
+                nets:list, # its networks ready for inference (`inference_model`), in member order
+                x:torch.Tensor, # uint8 batch (n, 3, size, size)
+                tta:bool=True, # average over the 8 dihedral symmetries
+               ) -> dict:
+    "Arrays of the `output_columns` for the batch `x`: each network with its own normalisation, the members combined"
+    outs = [predict_batch(n, normalize(x, m['stats']), len(model.targets), tta, model.gaussian) for n, m in zip(nets, model.metas)]
+    mu, spread, sigma = (np.stack(o) for o in zip(*outs)) # (members, galaxies, targets)
+    cols = {}
+    for j, t in enumerate(model.targets):
+        cols.update({f'{t}_pred': mu[..., j].mean(0), f'{t}_tta_std': np.sqrt((spread[..., j]**2).mean(0)),
+                     f'{t}_member_std': mu[..., j].std(0, ddof=1) if len(nets) > 1 else np.zeros(len(x)),
+                     f'{t}_sigma': np.sqrt((sigma[..., j]**2).mean(0))})
+        if 'err_scale' in model.meta:
+            cols[f'{t}_err'] = ensemble_err(cols[f'{t}_member_std'], model.meta['err_scale'][j], cols[f'{t}_sigma'] if model.gaussian else None)
     return cols
 
-def _rows(ids, mu, spread, sigma, gaussian):
-    "One output row per galaxy: id, then prediction, TTA spread (and σ) of each target, as text to 5 decimals"
-    rows = []
-    for i, id_ in enumerate(ids):
-        r = [id_]
-        for j in range(mu.shape[1]): r += [f'{mu[i, j]:.5f}', f'{spread[i, j]:.5f}'] + ([f'{sigma[i, j]:.5f}'] if gaussian else [])
-        rows.append(r)
-    return rows
+def _rows(ids, cols, header):
+    "One output row per galaxy: its id, then the columns of `header` (after the id) as text to 5 decimals"
+    return [[id_] + [f'{cols[c][i]:.5f}' for c in header[1:]] for i, id_ in enumerate(ids)]
+
 
 # %% ../nbs/05_predict.ipynb #09d8c507
 def _load_batch(files, size):
@@ -257,7 +273,9 @@ def out_format(out:str|Path) -> str:
 
 _DESCRIPTIONS = dict(pred='predicted {what}{views}',
                      tta_std='standard deviation of the {t} predictions over the 8 dihedral views: how much the prediction depends on orientation, not an error bar',
-                     sigma="1-sigma error bar of {t}: the uncertainty head's sigma, scaled so that pred +- sigma holds 68% of the validation galaxies")
+                     sigma="1-sigma error bar of {t}: the uncertainty head's sigma, scaled so that pred +- sigma holds 68% of the validation galaxies (ensembles: root mean square over the members)",
+                     member_std='standard deviation of the {t} predictions of the ensemble members (seeds or folds): how much the prediction depends on the training run',
+                     err='1-sigma error bar of the ensemble mean {t}: sqrt((k u)^2 + member_std^2), u the sigma (1 without an uncertainty head), k calibrated so that 68% of the validation or out-of-fold galaxies are within it')
 
 def _column_info(col, targets, id_col, tta=True):
     "`(unit, description)` of the prediction column `col`"
@@ -317,7 +335,7 @@ def write_predictions(df:pd.DataFrame, # predictions, as `predict` returns them
 
 
 # %% ../nbs/05_predict.ipynb #c300f685
-def predict(model_dir:str|Path, # run directory written by `train`
+def predict(model, # `GalaxyModel`, or its directory (written by `train`, `train --ensemble` or `crossval`)
             images, # directory of `<id>.jpg` images, or a packed store (directory or `PackedStore`)
             catalog=None, # catalogue naming the galaxies (file, astropy `Table` or `DataFrame`); default: every image in `images`
             out:str|Path|None=None, # .csv, .ecsv or .fits file to write (streamed, resumable; see `write_predictions`); `None` returns a DataFrame only
@@ -335,13 +353,13 @@ def predict(model_dir:str|Path, # run directory written by `train`
            ) -> pd.DataFrame|None:
     "Predict every galaxy of `catalog` (or `images`); unreadable images are reported and skipped"
     if out is not None: out_format(out) # a name that says no format fails before any work
-    model, meta = load_model(model_dir)
+    model = model if isinstance(model, GalaxyModel) else GalaxyModel.load(model)
     src = open_images(images)
     if isinstance(src, Path) and not src.is_dir(): raise FileNotFoundError(f"image directory {src} does not exist")
     n, chunks = _id_chunks(src, catalog, id_col)
     device = torch.device(device or ('cuda' if torch.cuda.is_available() else 'cpu'))
-    net, read = inference_model(model, device, fast, bf16, compile, bs * (8 if tta else 1)), _batch_loader(src, meta['size'])
-    header = [id_col] + _columns(meta)
+    nets = [inference_model(net, device, fast, bf16, compile, bs * (8 if tta else 1)) for net in model.nets]
+    read, header = _batch_loader(src, model.size), [id_col] + output_columns(model)
     sink = _Sink(out, header, checkpoint_s)
     batches = _batches(chunks, bs, sink.done, sink.last_id)
     if progress and n - sink.done > bs: batches = track(batches, total=-(-(n - sink.done) // bs), label='predict (batches)')
@@ -350,17 +368,25 @@ def predict(model_dir:str|Path, # run directory written by `train`
         for ids, (x, ok, bad) in _prefetch(lambda ids: (ids, read(ids)), batches, workers):
             if len(skipped) < 1000: skipped += [(ids[i], why) for i, why in bad]
             n_skipped += len(bad)
-            new = [] if x is None else _rows([ids[i] for i in ok], *predict_batch(net, normalize(x.to(device), meta['stats']),
-                                                                                   len(meta['targets']), tta, meta['gaussian']), meta['gaussian'])
-            sink.write(new, len(ids), ids[-1])
+            sink.write([] if x is None else _rows([ids[i] for i in ok], model_batch(model, nets, x.to(device), tta), header), len(ids), ids[-1])
         complete = True
-    finally: sink.close(complete, _finish(out, meta['targets'], id_col, tta))
+    finally: sink.close(complete, _finish(out, model.targets, id_col, tta))
     _report_skipped(skipped, n_skipped, n)
     if out is None: res = pd.DataFrame(sink.rows, columns=header).astype({c: float for c in header[1:]})
     elif load: res = read_table(out, id_col)
     else: return None
     res.attrs['skipped'] = skipped
     return res
+
+@patch_to(GalaxyModel)
+def predict(self, images, # directory of `<id>.jpg` images, or a packed store
+            catalog=None, # catalogue naming the galaxies (file, `Table` or `DataFrame`); default: every image
+            out:str|Path|None=None, # file to write (.csv, .ecsv, .fits); `None` returns a DataFrame only
+            **kwargs, # options of `predict` (`tta`, `bs`, `device`, ...)
+           ) -> pd.DataFrame|None:
+    "Predict the galaxies of `catalog` (or every image of `images`) with this model: see `predict`"
+    return predict(self, images, catalog, out, **kwargs)
+
 
 # %% ../nbs/05_predict.ipynb #7e28ef73
 @call_parse

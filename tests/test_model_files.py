@@ -1,7 +1,7 @@
 "Model files: a saved run loads in a fresh process and predicts identically; a weights file cannot run code."
 import json, os, subprocess, sys
 import numpy as np, pandas as pd, pytest, torch
-from metallicity_cnn.learner import load_model
+from metallicity_cnn.model import load_model
 from metallicity_cnn.predict import predict
 
 def test_round_trip_in_fresh_process(run_dir, sample, catalog, tmp_path):
@@ -35,7 +35,7 @@ def test_pickled_code_is_refused(run_dir, tmp_path):
 
 def test_interrupted_save_keeps_old_model(run_dir, tmp_path, monkeypatch):
     import shutil
-    from metallicity_cnn.learner import save_model
+    from metallicity_cnn.model import save_model
     copy = tmp_path/'run'; shutil.copytree(run_dir, copy)
     before = (copy/'model.pt').read_bytes()
     model, meta = load_model(copy)

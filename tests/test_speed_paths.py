@@ -6,7 +6,8 @@ from pathlib import Path
 import numpy as np, pandas as pd, pytest, torch
 from metallicity_cnn.core import sample_dir, load_json
 from metallicity_cnn.data import load_catalog, make_split, galaxy_dls
-from metallicity_cnn.learner import build_model, save_model, load_model
+from metallicity_cnn.learner import build_model
+from metallicity_cnn.model import save_model, load_model
 from metallicity_cnn.packed import pack_images, pack_cli, PackedStore
 from metallicity_cnn.predict import predict, bf16_native
 from metallicity_cnn.train import train_run

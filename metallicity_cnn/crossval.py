@@ -13,9 +13,10 @@ from .data import load_catalog, make_folds, fold_split
 from .packed import open_images
 from .train import train_run, split_metrics
 from .predict import predict
+from .model import GalaxyModel, err_scale
 
 # %% auto #0
-__all__ = ['crossval_metrics', 'crossval_run', 'crossval_cli']
+__all__ = ['crossval_metrics', 'fold_ensemble', 'crossval_run', 'crossval_cli']
 
 # %% ../nbs/06a_crossval.ipynb #a9485d83
 def _fold_table(out:Path, df:pd.DataFrame, id_col:str, k:int, fold_seed:int, target:str) -> np.ndarray:
@@ -53,6 +54,18 @@ def crossval_metrics(oof:pd.DataFrame, # out-of-fold predictions with a `fold` c
                   for k in ('rmse', 'nmad', 'bias')} for t in targets}
     return dict(oof=split_metrics(oof, truth, targets, id_col=id_col, n_boot=n_boot), folds=per_fold, fold_spread=spread)
 
+# %% ../nbs/06a_crossval.ipynb #b049913b
+def fold_ensemble(out:Path, # cross-validation directory, with the fold runs `fold<i>`
+                  n_folds:int, # number of folds
+                  oof:pd.DataFrame, # out-of-fold predictions of all galaxies, with their true targets
+                  targets, # target columns
+                  **meta, # what to record in the ensemble's `model.json` (recipe, fold seed)
+                 ) -> GalaxyModel:
+    "The fold networks as one ensemble (`out/model.json`), its error bars calibrated on the out-of-fold galaxies"
+    ks = [err_scale(oof[f'{t}_pred'], oof[t], 0., oof.get(f'{t}_sigma')) for t in targets] # no member spread is measurable out of fold
+    return GalaxyModel.ensemble(out, [out/f'fold{i}' for i in range(n_folds)], source='crossval', err_scale=ks, **meta)
+
+
 # %% ../nbs/06a_crossval.ipynb #25eb0329
 def crossval_run(catalog, # catalogue file (CSV, FITS, ECSV) or DataFrame, with a `fold` column to give the folds
                  images, # directory of `<id>.jpg` images, or a packed store
@@ -67,7 +80,7 @@ def crossval_run(catalog, # catalogue file (CSV, FITS, ECSV) or DataFrame, with 
                  progress:bool=True, # progress bars and per-fold lines
                  **overrides, # recipe settings, as for `train_run`
                 ) -> dict:
-    "Train one model per fold under `out`, predict every galaxy with the model that did not see it; write and return the metrics"
+    "Train one model per fold under `out`, predict every galaxy with the model that did not see it; write the metrics and the fold ensemble"
     t0, out, src = time.time(), Path(out), open_images(images)
     targets = [targets] if isinstance(targets, str) else list(targets)
     df, rep = load_catalog(catalog, src, targets, id_col, progress=progress)
@@ -84,7 +97,9 @@ def crossval_run(catalog, # catalogue file (CSV, FITS, ECSV) or DataFrame, with 
     truth = df.assign(**{id_col: df[id_col].astype(str)})
     res = dict(crossval_metrics(oof, truth, targets, id_col), n_folds=folds, fold_seed=fold_seed, recipe=recipe, seed=seed,
                catalog=rep.to_dict(), seconds=round(time.time() - t0, 1))
-    with atomic_write(out/'oof.csv') as f: truth[[id_col] + targets].merge(oof, on=id_col).to_csv(f, index=False)
+    oof = truth[[id_col] + targets].merge(oof, on=id_col)
+    with atomic_write(out/'oof.csv') as f: oof.to_csv(f, index=False)
+    res['err_scale'] = fold_ensemble(out, folds, oof, targets, recipe=recipe, fold_seed=fold_seed).meta['err_scale']
     save_json(res, out/'metrics.json')
     return res
 
@@ -107,4 +122,6 @@ def crossval_cli(catalog:str, # catalogue of galaxies (CSV, FITS or ECSV) with t
         s = res['fold_spread'][t]['rmse']
         print(f"crossval {t}: out-of-fold RMSE {m['rmse']:.4f} [{m['rmse_ci68'][0]:.4f}, {m['rmse_ci68'][1]:.4f}], "
               f"NMAD {m['nmad']:.4f} over {m['n']} galaxies; per-fold RMSE {s['mean']:.4f} ± {s['sd']:.4f} ({folds} folds)")
-    print(f"crossval: {out}/oof.csv, {out}/metrics.json")
+    print(f"crossval: {out}/oof.csv, {out}/metrics.json; error-bar scale {', '.join(f'{k:.4f}' for k in res['err_scale'])} (out of fold)")
+    print(f"crossval: {out} is a model: the {folds} fold networks predict as an ensemble (metallicity-cnn predict --model {out} ...); "
+          f"metallicity-cnn evaluate --model {out} --split oof draws the report from the out-of-fold predictions")

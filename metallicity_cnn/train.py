@@ -5,22 +5,25 @@
 # %% ../nbs/06_train.ipynb #9d591ca0
 from __future__ import annotations
 from .core import *
-import time, os, contextlib, warnings
+import time, os, shutil, contextlib, warnings
 from pathlib import Path
 import numpy as np, pandas as pd, torch
 from scipy.stats import norm
 from fastai.vision.all import set_seed
 from fastai.callback.core import Callback
+from fastai.learner import Learner
 from fastai.imports import noop  # the one `Learner.no_logging` sets (not fastcore's)
 from fastcore.script import call_parse
 from .data import *
 from .learner import *
+from .model import *
 from .packed import open_images
 from .predict import predict
 
 # %% auto #0
 __all__ = ['PAPER_RANDOM_INIT', 'is_main_process', 'world_size', 'split_metrics', 'split_rows', 'sigma_scale', 'calibrate_sigma',
-           'distributed_setup', 'distributed', 'EpochLines', 'init_warning', 'train_run', 'train_cli']
+           'distributed_setup', 'distributed', 'EpochLines', 'init_warning', 'train_run', 'calibrate_ensemble',
+           'train_ensemble', 'train_cli']
 
 # %% ../nbs/06_train.ipynb #da2d846a
 def is_main_process() -> bool:
@@ -32,6 +35,13 @@ def world_size() -> int:
     return int(os.environ.get('WORLD_SIZE', '1'))
 
 # %% ../nbs/06_train.ipynb #9b5736c6
+def _coverage(m, t):
+    "`coverage68`/`coverage95` of the error bar the predictions state (`<t>_err` of an ensemble, else `<t>_sigma`), none without one"
+    e = next((m[f'{t}_{k}'] for k in ('err', 'sigma') if f'{t}_{k}' in m), None)
+    if e is None: return {}
+    r = np.abs(m[f'{t}_pred'] - m[t])
+    return {f'coverage{l}': float(np.mean(r <= norm.ppf(0.5 + p/2) * e)) for l, p in ((68, 0.6827), (95, 0.9545))} # ±1σ and ±2σ
+
 def split_metrics(preds:pd.DataFrame, # output of `predict`
                   truth:pd.DataFrame, # catalogue rows with the true targets
                   targets, # target columns
@@ -39,14 +49,14 @@ def split_metrics(preds:pd.DataFrame, # output of `predict`
                   id_col:str=DEFAULT_ID,
                   n_boot:int=1000, # bootstrap resamples for the 68% intervals
                  ) -> dict:
-    "Per-target `summarize` of predictions against truth (with the mean-predictor RMSE when `baseline` is given, `coverage68` of `pred ± <t>_sigma` when the predictions have it)"
+    "Per-target `summarize` of predictions against truth, with the mean-predictor RMSE (given `baseline`) and the coverage of the error bars (when the predictions have them)"
     m = truth[[id_col] + list(targets)].merge(preds, on=id_col, how='inner')
     res = {}
     for i, t in enumerate(targets):
-        res[t] = summarize(m[f'{t}_pred'], m[t], n_boot=n_boot)
+        res[t] = summarize(m[f'{t}_pred'], m[t], n_boot=n_boot) | _coverage(m, t)
         if baseline is not None: res[t]['rmse_mean_predictor'] = rmse(np.full(len(m), baseline[i]), m[t])
-        if f'{t}_sigma' in m: res[t]['coverage68'] = float(np.mean(np.abs(m[f'{t}_pred'] - m[t]) <= m[f'{t}_sigma']))
     return res
+
 
 # %% ../nbs/06_train.ipynb #35f64cd0
 def split_rows(run:str|Path, # run directory with `split.csv`
@@ -152,23 +162,48 @@ def init_warning(recipe:dict, # from `get_recipe`
     return PAPER_RANDOM_INIT
 
 # %% ../nbs/06_train.ipynb #fb7c0488
-def _calibrate(model, meta, run, valid, images, id_col, tta, progress):
-    "Scale the uncertainty head's σ so that its error bars cover 68% of the validation galaxies; save the model; the scales"
-    s = calibrate_sigma(predict(run, images, valid, tta=tta, id_col=id_col, progress=progress), valid, meta['targets'], id_col)
-    head = model[1][-1]
-    head.logvar_shift.copy_(torch.as_tensor(2*np.log(s), dtype=torch.float32))
-    save_model(model, dict(meta, sigma_scale=s), run)
+def _calibrate(model:GalaxyModel, valid, images, id_col, tta, progress):
+    "Scale the uncertainty head's σ so that its error bars cover 68% of the validation galaxies; the scales"
+    s = calibrate_sigma(predict(model, images, valid, tta=tta, id_col=id_col, progress=progress), valid, model.targets, id_col)
+    model.nets[0][1][-1].logvar_shift.copy_(torch.as_tensor(2*np.log(s), dtype=torch.float32))
+    model.meta['sigma_scale'] = s
     return s
 
-def _evaluate_splits(run, df, split, images, targets, id_col, tta, progress):
-    base = df.loc[split == 'train', targets].mean().to_numpy()
+def _evaluate_splits(model:GalaxyModel, df, split, images, id_col, tta, progress):
+    "`split_metrics` of the validation and test galaxies (those there are), with the mean of the training targets as baseline"
+    base = df.loc[split == 'train', model.targets].mean().to_numpy()
     res = {}
     for s in ('valid', 'test'):
         rows = df[split == s]
-        if not len(rows): continue
-        preds = predict(run, images, rows, tta=tta, id_col=id_col, progress=progress)
-        res[s] = split_metrics(preds, rows, targets, base, id_col)
+        if len(rows): res[s] = split_metrics(predict(model, images, rows, tta=tta, id_col=id_col, progress=progress), rows, model.targets, base, id_col)
     return res
+
+
+# %% ../nbs/06_train.ipynb #815951b3
+def _fit(df, src, split, targets, r:dict, weights, gaussian, id_col, seed, progress, main) -> Learner:
+    "A `galaxy_learner` for the training galaxies of `df`, trained with the recipe `r` (data-parallel under torchrun)"
+    distributed_setup()
+    set_seed(seed, reproducible=True)
+    dls = galaxy_dls(df, src, split, targets, r['size'], r['bs'], IMAGENET_STATS if weights else None, r['augment'], id_col, seed)
+    learn = galaxy_learner(dls, r['arch'], weights, gaussian=gaussian, wd=r['wd'], squash=r['output'] == 'sigmoid', opt=r['opt'], mom=r['mom'])
+    with contextlib.ExitStack() as ctx:
+        if not (progress and main): ctx.enter_context(learn.no_bar()); ctx.enter_context(learn.no_logging())
+        elif not interactive(): ctx.enter_context(learn.no_bar()); ctx.enter_context(learn.added_cbs(EpochLines()))
+        ctx.enter_context(distributed(learn))
+        fit_recipe(learn, r)
+    return learn
+
+def _save_run(model:GalaxyModel, out, df, split, src, id_col, tta, progress, t0) -> dict:
+    "Save `model` and its split to `out`, calibrate its σ head on the validation galaxies, measure it; the metrics"
+    model.save(out)
+    with atomic_write(Path(out)/'split.csv') as f: pd.DataFrame({id_col: df[id_col], 'split': split}).to_csv(f, index=False)
+    if model.gaussian: _calibrate(model, df[split == 'valid'], src, id_col, tta, progress)
+    metrics = _evaluate_splits(model, df, split, src, id_col, tta, progress)
+    save_json(metrics, Path(out)/'metrics.json')
+    model.meta.update(metrics=metrics, seconds=round(time.time() - t0, 1))
+    model.save(out)
+    return metrics
+
 
 # %% ../nbs/06_train.ipynb #22c01e85
 def train_run(catalog, # catalogue: file (CSV, FITS, ECSV), astropy `Table` or `DataFrame`
@@ -186,38 +221,68 @@ def train_run(catalog, # catalogue: file (CSV, FITS, ECSV), astropy `Table` or `
               **overrides, # recipe settings: arch, size, bs, lr, wd, epochs, freeze_epochs, ...
              ) -> dict:
     "Train `recipe` on `catalog`, save the run to `out`, and return its metrics on the validation and test splits"
-    t0 = time.time()
-    targets = [targets] if isinstance(targets, str) else list(targets)
-    r = get_recipe(recipe, **overrides)
-    main, src = is_main_process(), open_images(images)
+    t0, targets = time.time(), [targets] if isinstance(targets, str) else list(targets)
+    r, main, src = get_recipe(recipe, **overrides), is_main_process(), open_images(images)
     weights = pretrained_weights(r['arch'], pretrained, progress=progress and main)
     df, rep = load_catalog(catalog, src, targets, id_col, size=r['size'], progress=progress and main)
     split = make_split(df, split_seed)
     if main: print(rep, _weights_note(r['arch'], pretrained, weights), sep='\n')
     warn = init_warning(r, weights) if main else None
-    distributed_setup()
-    set_seed(seed, reproducible=True)
-    dls = galaxy_dls(df, src, split, targets, r['size'], r['bs'], IMAGENET_STATS if weights else None, r['augment'], id_col, seed)
-    learn = galaxy_learner(dls, r['arch'], weights, gaussian=gaussian, wd=r['wd'], squash=r['output'] == 'sigmoid', opt=r['opt'], mom=r['mom'])
-    with contextlib.ExitStack() as ctx:
-        if not (progress and main): ctx.enter_context(learn.no_bar()); ctx.enter_context(learn.no_logging())
-        elif not interactive(): ctx.enter_context(learn.no_bar()); ctx.enter_context(learn.added_cbs(EpochLines()))
-        ctx.enter_context(distributed(learn))
-        fit_recipe(learn, r)
-    out = Path(out)
-    meta = dict(arch=r['arch'], targets=targets, size=r['size'], stats=dls.stats, y_range=learn.y_range, ps=list(learn.ps),
-                output=r['output'], gaussian=gaussian, normalisation='imagenet' if weights else 'dataset', recipe=r, seed=seed, split_seed=split_seed,
-                pretrained=str(weights) if weights else 'random',
-                weights=weights_record(r['arch'], weights) | ({'warning': warn} if warn else {}), id_col=id_col, catalog=rep.to_dict(),
-                n_train=int((split == 'train').sum()), world_size=_trained_world_size(), train_seconds=round(time.time() - t0, 1))
-    if not main: return {}
-    save_model(learn.model, meta, out)
-    with atomic_write(out/'split.csv') as f: pd.DataFrame({id_col: df[id_col], 'split': split}).to_csv(f, index=False)
-    if gaussian: meta['sigma_scale'] = _calibrate(learn.model, meta, out, df[split == 'valid'], src, id_col, tta, progress)
-    metrics = _evaluate_splits(out, df, split, src, targets, id_col, tta, progress)
+    learn = _fit(df, src, split, targets, r, weights, gaussian, id_col, seed, progress, main)
+    model = GalaxyModel.from_learner(learn, r['size'], normalisation='imagenet' if weights else 'dataset', recipe=r, seed=seed,
+        split_seed=split_seed, pretrained=str(weights) if weights else 'random', id_col=id_col, catalog=rep.to_dict(),
+        weights=weights_record(r['arch'], weights) | ({'warning': warn} if warn else {}), n_train=int((split == 'train').sum()),
+        world_size=_trained_world_size(), train_seconds=round(time.time() - t0, 1))
+    return _save_run(model, out, df, split, src, id_col, tta, progress, t0) if main else {}
+
+
+# %% ../nbs/06_train.ipynb #93537837
+def calibrate_ensemble(model:GalaxyModel, # an ensemble
+                       truth:pd.DataFrame, # catalogue rows of galaxies none of its members trained on, with the true targets
+                       images, # their images (directory or packed store)
+                       tta:bool=True, # test-time augmentation, as the ensemble will be used
+                       progress:bool=True, # progress bar
+                      ) -> GalaxyModel:
+    "`model` with `err_scale` (one `err_scale` per target, from its predictions of `truth`) in its metadata and `model.json`"
+    m = truth.merge(predict(GalaxyModel(model.nets, model.metas, {k: v for k, v in model.meta.items() if k != 'err_scale'}), images, truth,
+                            tta=tta, id_col=model.id_col, progress=progress), on=model.id_col)
+    model.meta['err_scale'] = [err_scale(m[f'{t}_pred'], m[t], m[f'{t}_member_std'], m[f'{t}_sigma'] if model.gaussian else None)
+                               for t in model.targets]
+    save_json(model.meta, model.path/'model.json')
+    return model
+
+
+# %% ../nbs/06_train.ipynb #663f47d4
+def train_ensemble(catalog, # catalogue: file (CSV, FITS, ECSV), astropy `Table` or `DataFrame`
+                   images, # directory of `<id>.jpg` images, or a packed store
+                   out:str|Path, # ensemble directory to write (members in `member<i>`); rerun to finish an interrupted one
+                   n:int=5, # number of members
+                   targets=(DEFAULT_TARGET,), # target column(s)
+                   recipe:str='default', # recipe name (see `RECIPES`)
+                   seed:int=0, # seed of member 0; member i's is `seed + i`
+                   split_seed:int=0, # seed of the split all members share (ignored if the catalogue has a `split` column)
+                   id_col:str=DEFAULT_ID, # id column
+                   tta:bool=True, # 8-fold dihedral test-time augmentation
+                   progress:bool=True, # progress bars and per-member lines
+                   **kwargs, # further options of `train_run` (`pretrained`, `gaussian`) and recipe settings
+                  ) -> dict:
+    "Train `n` networks on one split as an ensemble in `out`, calibrate its error bars on the validation galaxies; its metrics"
+    if n < 2: raise ValueError(f"an ensemble needs at least 2 members, got --ensemble {n}")
+    out, src = Path(out), open_images(images)
+    runs = [out/f'member{i}' for i in range(n)]
+    for i, run in enumerate(runs):
+        done = (run/'metrics.json').exists()
+        if progress: print(f"ensemble: member {i+1}/{n} (seed {seed + i}) {'done already' if done else 'training'}")
+        if not done: train_run(catalog, src, run, targets, recipe, seed + i, split_seed, id_col=id_col, tta=tta, progress=progress, **kwargs)
+    shutil.copyfile(runs[0]/'split.csv', out/'split.csv')
+    model = GalaxyModel.ensemble(out, runs, source='train --ensemble', recipe=recipe, seeds=[seed + i for i in range(n)], split_seed=split_seed)
+    df, _ = load_catalog(catalog, src, model.targets, id_col, size=model.size, progress=False)
+    split = pd.read_csv(out/'split.csv', dtype={id_col: str}).set_index(id_col).split.reindex(df[id_col].astype(str)).to_numpy()
+    calibrate_ensemble(model, model.split_rows(df, 'valid'), src, tta, progress)
+    metrics = _evaluate_splits(model, df, split, src, id_col, tta, progress)
     save_json(metrics, out/'metrics.json')
-    save_model(learn.model, dict(meta, metrics=metrics, seconds=round(time.time() - t0, 1)), out)
     return metrics
+
 
 # %% ../nbs/06_train.ipynb #eecbc3c6
 @call_parse
@@ -236,11 +301,13 @@ def train_cli(catalog:str, # catalogue of galaxies (CSV, FITS or ECSV) with the 
               split_seed:int=0, # seed of the 60/20/20 split when the catalogue has no split column
               gaussian:bool=False, # also predict a per-galaxy uncertainty (Gaussian negative log-likelihood)
               id_col:str=DEFAULT_ID, # id column of the catalogue
+              ensemble:int=1, # train this many networks (seeds seed, seed+1, ...) on one split, saved as one ensemble in --out
              ):
     "Train a CNN to predict galaxy properties (default: metallicity oh_p50) from gri images"
-    m = train_run(catalog, images, out, target, recipe, seed, split_seed, pretrained, gaussian, id_col,
-                  arch=arch, size=size, bs=bs, epochs=epochs, lr=lr)
+    kw = dict(pretrained=pretrained, gaussian=gaussian, arch=arch, size=size, bs=bs, epochs=epochs, lr=lr)
+    m = (train_run(catalog, images, out, target, recipe, seed, split_seed, id_col=id_col, **kw) if ensemble == 1 else
+         train_ensemble(catalog, images, out, ensemble, target, recipe, seed, split_seed, id_col, **kw))
     for s, per in m.items():
         for t, v in per.items():
             print(f"{s:5s} {t}: RMSE {v['rmse']:.4f} NMAD {v['nmad']:.4f} bias {v['bias']:+.4f} n {v['n']} "
-                  f"(mean predictor RMSE {v['rmse_mean_predictor']:.4f})")
+                  f"(mean predictor RMSE {v['rmse_mean_predictor']:.4f})" + (f"; coverage of the error bars: 68% {v['coverage68']:.2f}, 95% {v['coverage95']:.2f}" if 'coverage68' in v else ''))

@@ -27,6 +27,22 @@ def test_train_says_random_init(sample, small_catalog, tmp_path):
     assert any(l.split()[:3] == ['epoch', 'train_loss', 'valid_loss'] for l in r.stdout.splitlines())
     assert json.loads((tmp_path/'r'/'model.json').read_text())['size'] == 16
 
+def test_train_ensemble_predict_evaluate(sample, small_catalog, tmp_path):
+    out = tmp_path/'ens'
+    r = cli('train', '--catalog', small_catalog, '--images', sample/'images', '--out', out, '--recipe', 'tiny', '--ensemble', 2, '--size', 16)
+    assert 'member 2/2 (seed 1) training' in r.stdout and 'coverage of the error bars: 68%' in r.stdout
+    meta = json.loads((out/'model.json').read_text())
+    assert meta['kind'] == 'ensemble' and meta['members'] == ['member0', 'member1'] and meta['seeds'] == [0, 1] and meta['err_scale'][0] > 0
+    s0, s1 = (pd.read_csv(out/f'member{i}'/'split.csv') for i in range(2))
+    assert s0.equals(s1) and s0.equals(pd.read_csv(out/'split.csv')) # one split, shared
+    cli('evaluate', '--model', out, '--catalog', small_catalog, '--images', sample/'images', '--out', tmp_path/'rep', '--split', 'test', '--no-figures')
+    rep = json.loads((tmp_path/'rep'/'metrics.json').read_text())
+    test_m = json.loads((out/'metrics.json').read_text())['test']['oh_p50']
+    assert rep['ensemble'] == 2 and rep['n'] == 24 and abs(rep['metrics']['oh_p50']['rmse'] - test_m['rmse']) < 1e-4
+    assert abs(rep['uncertainty']['oh_p50']['coverage68'] - test_m['coverage68']) < 1e-9 # the ensemble's error bar, on held-out galaxies
+    pr = pd.read_csv(tmp_path/'rep'/'predictions.csv')
+    assert {'oh_p50_member_std', 'oh_p50_err'} <= set(pr.columns)
+
 def test_predict_folder_and_catalog(run_dir, sample, catalog, tmp_path):
     imgs = tmp_path/'imgs'; imgs.mkdir()
     ids = catalog.objID[:7].tolist()

@@ -26,6 +26,16 @@ def test_crossval_resumes_after_kill(catalog, sample, tmp_path):
     assert sorted(oof.objID) == sorted(catalog.objID.head(36)) and sorted(oof.fold.value_counts()) == [12, 12, 12]
     m = json.loads((out/'metrics.json').read_text())
     assert m['oof']['oh_p50']['n'] == 36 and sorted(m['folds']) == ['0', '1', '2']
+    # the run is a model: its 3 fold networks predict new galaxies as an ensemble ...
+    new = tmp_path/'new.csv'; catalog.iloc[36:46].to_csv(new, index=False)
+    cli('predict', '--model', out, '--images', sample/'images', '--catalog', new, '--out', tmp_path/'p.csv')
+    p = pd.read_csv(tmp_path/'p.csv', dtype={'objID': str})
+    assert list(p.columns) == ['objID', 'oh_p50_pred', 'oh_p50_tta_std', 'oh_p50_member_std', 'oh_p50_err'] and len(p) == 10
+    assert (p.oh_p50_err >= p.oh_p50_member_std).all() and (p.oh_p50_member_std > 0).all()
+    # ... and evaluate draws its report from the out-of-fold predictions
+    cli('evaluate', '--model', out, '--catalog', cat, '--images', sample/'images', '--out', tmp_path/'rep', '--split', 'oof', '--no-figures')
+    rep = json.loads((tmp_path/'rep'/'metrics.json').read_text())
+    assert rep['n'] == 36 and abs(rep['metrics']['oh_p50']['rmse'] - m['oof']['oh_p50']['rmse']) < 1e-4
 
 def test_crossval_bad_folds(catalog, sample, tmp_path):
     cat = tmp_path/'c.csv'

@@ -1,0 +1,71 @@
+"""Single networks, a seed ensemble and a fold ensemble on the same 80 test galaxies of the 400-galaxy SDSS sample.
+
+The measurement of issue #13. Split seed 0 holds out 80 test galaxies. On the other 320:
+  - single networks: the default recipe with training seeds 0-4 on split seed 0 (240 train, 80 valid), as
+    `python bench/train_real.py --seeds 0 1 2 3 4` writes them to bench/out/real-default-s<seed>;
+  - a 5-member ensemble of those 5 networks (what `metallicity-cnn train --ensemble 5` makes), its error bars
+    calibrated on the 80 validation galaxies;
+  - a 5-fold cross-validation of the 320 non-test galaxies (`crossval_run`, fold seed 0), its 5 fold networks as an
+    ensemble calibrated on the out-of-fold galaxies.
+Nothing is chosen on the test galaxies. Prints RMSE and NMAD (bootstrap 68% intervals) on the 80 test galaxies, the
+paired bootstrap difference against the single networks, and the coverage of the error bars.
+
+    python bench/train_real.py --seeds 0 1 2 3 4      # the five seed runs (about 4 min each on 2 quiet cores)
+    python bench/ensembles.py                         # then this (trains the 5 folds: about 20 min)
+"""
+import argparse, json
+from pathlib import Path
+import numpy as np, pandas as pd
+from metallicity_cnn.core import sample_dir, summarize, rmse
+from metallicity_cnn.model import GalaxyModel
+from metallicity_cnn.train import calibrate_ensemble, split_metrics
+from metallicity_cnn.crossval import crossval_run
+from metallicity_cnn.predict import predict
+
+p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+p.add_argument('--runs', default='bench/out/real-default-s{}', help='seed run directories, {} the seed')
+p.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2, 3, 4])
+p.add_argument('--out', default='bench/out')
+p.add_argument('--n-boot', type=int, default=2000)
+a = p.parse_args()
+sample, out = sample_dir(), Path(a.out)
+cat = pd.read_csv(sample/'catalog.csv', dtype={'objID': str})
+runs = [Path(a.runs.format(s)) for s in a.seeds]
+single = GalaxyModel.load(runs[0])
+test, valid = single.split_rows(cat, 'test'), single.split_rows(cat, 'valid')
+for r in runs[1:]: assert GalaxyModel.load(r).split('test') == single.split('test'), f"{r} has another split"
+
+def preds(model): return test.merge(predict(model, sample/'images', test, progress=False), on='objID')
+
+rng = np.random.default_rng(0)
+boot = rng.integers(0, len(test), (a.n_boot, len(test)))
+def rmse_boot(p): return np.sqrt(((p[boot] - test.oh_p50.to_numpy()[boot])**2).mean(1))
+
+rows, singles = {}, []
+for s, r in zip(a.seeds, runs):
+    m = preds(r); singles.append(m.oh_p50_pred.to_numpy())
+    rows[f'single seed {s}'] = summarize(m.oh_p50_pred, m.oh_p50, n_boot=a.n_boot)
+ens = calibrate_ensemble(GalaxyModel.ensemble(out/'ens5', runs, source='bench/ensembles.py', seeds=a.seeds), valid, sample/'images', progress=False)
+me = preds(ens)
+rows['seed ensemble (5)'] = summarize(me.oh_p50_pred, me.oh_p50, n_boot=a.n_boot) | split_metrics(me, test, ['oh_p50'], n_boot=0)['oh_p50']
+rest = cat[~cat.objID.isin(test.objID)]
+cv = crossval_run(rest, sample/'images', out/'cv320', folds=5, progress=True)
+mf = preds(GalaxyModel.load(out/'cv320'))
+rows['fold ensemble (5)'] = summarize(mf.oh_p50_pred, mf.oh_p50, n_boot=a.n_boot) | split_metrics(mf, test, ['oh_p50'], n_boot=0)['oh_p50']
+
+print(f"\n80 test galaxies of split seed 0 (of 400); validation 80; bootstrap {a.n_boot}")
+print(f"{'model':24s} {'RMSE':>7s} {'68% interval':>17s} {'NMAD':>7s} {'bias':>7s} {'cov68':>6s} {'cov95':>6s}")
+for k, v in rows.items():
+    cov = f"{v['coverage68']:6.2f} {v['coverage95']:6.2f}" if 'coverage68' in v else ''
+    print(f"{k:24s} {v['rmse']:7.4f} [{v['rmse_ci68'][0]:.4f}, {v['rmse_ci68'][1]:.4f}] {v['nmad']:7.4f} {v['bias']:+7.4f} {cov}")
+r3 = [rows[f'single seed {s}']['rmse'] for s in a.seeds[:3]]
+r5 = [rows[f'single seed {s}']['rmse'] for s in a.seeds]
+print(f"single network, seeds {a.seeds[:3]}: RMSE {np.mean(r3):.4f} ± {np.std(r3, ddof=1):.4f} (mean ± sd); all {len(r5)} seeds {np.mean(r5):.4f} ± {np.std(r5, ddof=1):.4f}")
+sb = np.mean([rmse_boot(x) for x in singles[:3]], 0)
+for k, m in (('seed ensemble (5)', me), ('fold ensemble (5)', mf)):
+    d = rmse_boot(m.oh_p50_pred.to_numpy()) - sb
+    print(f"{k} minus mean single (seeds {a.seeds[:3]}): {np.mean(d):+.4f} dex, paired bootstrap 68% [{np.quantile(d, 0.16):+.4f}, {np.quantile(d, 0.84):+.4f}], 95% [{np.quantile(d, 0.025):+.4f}, {np.quantile(d, 0.975):+.4f}]")
+print(f"error-bar scale k: seed ensemble {ens.meta['err_scale'][0]:.4f} (validation), fold ensemble {GalaxyModel.load(out/'cv320').meta['err_scale'][0]:.4f} (out of fold)")
+print(f"median member spread on the test galaxies: seed ensemble {me.oh_p50_member_std.median():.4f}, fold ensemble {mf.oh_p50_member_std.median():.4f}; median err {me.oh_p50_err.median():.4f}, {mf.oh_p50_err.median():.4f}")
+print(f"cross-validation of the 320: out-of-fold RMSE {cv['oof']['oh_p50']['rmse']:.4f} [{cv['oof']['oh_p50']['rmse_ci68'][0]:.4f}, {cv['oof']['oh_p50']['rmse_ci68'][1]:.4f}], per fold {cv['fold_spread']['oh_p50']['rmse']['mean']:.4f} ± {cv['fold_spread']['oh_p50']['rmse']['sd']:.4f}")
+json.dump({k: {kk: vv for kk, vv in v.items()} for k, v in rows.items()}, open(out/'ensembles.json', 'w'), indent=1, default=float)

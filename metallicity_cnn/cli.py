@@ -4,7 +4,7 @@
 
 # %% ../nbs/08_cli.ipynb #ffdf6972
 from __future__ import annotations
-import sys, argparse, inspect, shutil
+import sys, argparse, inspect, shutil, warnings
 from importlib import import_module
 from types import UnionType
 from typing import Union, get_args, get_origin
@@ -38,9 +38,15 @@ def _usage() -> str:
             f"commands:\n{cmds}\n\nRun 'metallicity-cnn COMMAND --help' for the options of a command, 'metallicity-cnn --version' for the versions,\n"
             f"'metallicity-cnn --debug COMMAND ...' for the full traceback of an error.")
 
+def _import(mod):
+    "Import `mod`, hiding the FutureWarning torch gives when fastai's import uses `torch.jit.script` (fastai's to fix, not the user's)"
+    with warnings.catch_warnings():
+        warnings.filterwarnings('ignore', message='`torch.jit.script` is deprecated', category=FutureWarning)
+        return import_module(mod)
+
 def _command(name):
     mod, fn = COMMANDS[name][0].split(':')
-    f = getattr(import_module(mod), fn)
+    f = getattr(_import(mod), fn)
     return getattr(f, '__wrapped__', f)
 
 # %% ../nbs/08_cli.ipynb #4a3fc2b6
@@ -80,8 +86,7 @@ def command_parser(func, # a plain function (unwrapped from `call_parse`)
 # %% ../nbs/08_cli.ipynb #dd0a803d
 def version_text() -> str:
     "The package's version and those of the libraries it runs on, the ones a trained model's `model.json` records"
-    from metallicity_cnn.model import versions
-    v = versions()
+    v = _import('metallicity_cnn.model').versions()
     return f"metallicity-cnn {v.pop('metallicity_cnn')} ({', '.join(f'{k} {x}' for k, x in v.items())})"
 
 def _call(name:str, # the command's name, for the message

@@ -4,29 +4,28 @@
 
 # %% ../nbs/00_core.ipynb #9df9281e
 from __future__ import annotations
-import os, sys, time, json, tempfile, contextlib, warnings
+import os, sys, time, json, tempfile, contextlib
 from pathlib import Path
 import numpy as np
 from fastprogress.fastprogress import progress_bar, IN_NOTEBOOK
 from astropy.stats import mad_std
 from scipy.stats import binned_statistic
 
-# fastai's import of torch.jit.script warns on current torch; it is not ours to fix and would greet every command
-warnings.filterwarnings('ignore', message='`torch.jit.script` is deprecated', category=FutureWarning)
-
 # %% auto #0
-__all__ = ['SENTINEL', 'DEFAULT_ID', 'DEFAULT_TARGET', 'IMAGENET_STATS', 'SAMPLE_ENV', 'sample_dir', 'rmse', 'nmad', 'bias',
-           'binned_stats', 'bootstrap_ci', 'summarize', 'check_unique_ids', 'interactive', 'LogProgress', 'track',
-           'atomic_write', 'json_plain', 'save_json', 'load_json', 'json_floats']
+__all__ = ['SENTINEL', 'DEFAULT_ID', 'DEFAULT_TARGET', 'IMAGENET_STATS', 'rmse', 'nmad', 'bias', 'binned_stats', 'bootstrap_ci',
+           'summarize', 'check_unique_ids', 'interactive', 'LogProgress', 'track', 'atomic_write', 'json_plain',
+           'save_json', 'load_json', 'json_floats']
 
 # %% ../nbs/00_core.ipynb #8e96074d
 SENTINEL = -9999.
 DEFAULT_ID = 'objID'
 DEFAULT_TARGET = 'oh_p50'
 IMAGENET_STATS = ([0.485, 0.456, 0.406], [0.229, 0.224, 0.225])
-SAMPLE_ENV = 'METALLICITY_CNN_SAMPLE'
 
 # %% ../nbs/00_core.ipynb #500d2d58
+# The tests', notebooks' and benchmarks' locator of the shared real sample: not library API, so not in `__all__` nor the docs
+SAMPLE_ENV = 'METALLICITY_CNN_SAMPLE' # environment variable naming the sample's directory
+
 def sample_dir(start:str|Path|None=None, # directory to search upward from (default: the working directory)
               ) -> Path:
     "Path of the shared real SDSS sample (`catalog.csv` + `images/`), searched upward from `start`"

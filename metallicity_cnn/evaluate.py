@@ -23,16 +23,16 @@ from .data import *
 from .model import GalaxyModel
 from .predict import predict
 from .train import split_rows
-from .simulate import tremonti_mzr
+from .relations import tremonti_mzr, TREMONTI_RANGE, tremonti_in_range
 
 # %% auto #0
 __all__ = ['LABELS', 'FIGURE_FORMATS', 'GALLERY_ROWS', 'HIST_CMAP', 'IMAGE_BANDS', 'IMAGE_FEATURES', 'LIMIT_GRID',
-           'LIMIT_MAX_ITER', 'LIMIT_LR', 'CAL_LEVELS', 'TREMONTI_RANGE', 'PAPER_MASS_BINS', 'PAPER_HALF_WIDTH',
-           'PAPER_ESTIMATOR', 'MASS', 'METAL', 'target_label', 'save_figure', 'gallery_selection', 'plot_gallery',
-           'truth_pred_stats', 'plot_truth_pred', 'image_features', 'limit_regressor', 'is_simulated', 'survey_limits',
-           'run_limits', 'coverage', 'calibration', 'uncertainty_stats', 'plot_uncertainty', 'tremonti_in_range',
-           'mzr_residuals', 'scatter_ratio', 'binned_nmad', 'paper_scatter_ratio', 'mzr_stats', 'plot_mzr',
-           'noise_floor', 'report_stats', 'report_figures', 'evaluate_run', 'evaluate_cli']
+           'LIMIT_MAX_ITER', 'LIMIT_LR', 'CAL_LEVELS', 'PAPER_MASS_BINS', 'PAPER_HALF_WIDTH', 'PAPER_ESTIMATOR', 'MASS',
+           'METAL', 'target_label', 'save_figure', 'gallery_selection', 'plot_gallery', 'truth_pred_stats',
+           'plot_truth_pred', 'image_features', 'limit_regressor', 'is_simulated', 'survey_limits', 'run_limits',
+           'coverage', 'calibration', 'uncertainty_stats', 'plot_uncertainty', 'mzr_residuals', 'scatter_ratio',
+           'binned_nmad', 'paper_scatter_ratio', 'mzr_stats', 'plot_mzr', 'noise_floor', 'report_stats',
+           'report_figures', 'evaluate_run', 'evaluate_cli']
 
 # %% ../nbs/07_evaluate.ipynb #147815f6
 LABELS = {'oh_p50': '12 + log(O/H)', 'lgm_tot_p50': r'log $M_*$ [$M_\odot$]'}
@@ -123,6 +123,39 @@ def _count_colorbar(fig, im, ax, vmax):
     cb.set_ticks(ticks, labels=[str(t) for t in ticks])
 
 # %% ../nbs/07_evaluate.ipynb #60e10fb3
+def _truth_pred_main(fig, ax, pred, true, b, label, limits):
+    "2-D histogram of `true` against `pred`, the one-to-one line, the binned median ± binned RMSE and NMAD (and the survey's limits)"
+    lim = _square_range(pred, true)
+    nb = int(np.clip(np.sqrt(len(true)), 12, 60))
+    h = np.histogram2d(true, pred, bins=nb, range=[lim, lim])[0]
+    *_, im = ax.hist2d(true, pred, bins=nb, range=[lim, lim], cmap=HIST_CMAP, cmin=1, rasterized=True,
+                       norm=LogNorm(vmin=1, vmax=max(h.max(), 2)))
+    _count_colorbar(fig, im, ax, h.max())
+    ax.plot(lim, lim, color='C3', lw=1, label='one-to-one')
+    c, med = b['center'], b['median_pred']
+    ax.plot(c, med, 'o-', color='C0', ms=4, label='binned median')
+    for s in (1, -1):
+        ax.plot(c, med + s*b['rmse'], '--', color='C1', label='± binned RMSE' if s > 0 else None)
+        ax.plot(c, med + s*b['nmad'], ':', color='C2', lw=2, label='± binned NMAD' if s > 0 else None)
+    if limits:
+        x, il, fl = np.array(lim), limits['information_limit'], limits['floor_realised']
+        ax.fill_between(x, x - il, x + il, color='C4', alpha=0.12, lw=0, label='± information limit')
+        for s in (1, -1): ax.plot(x, x + s*fl, color='k', ls=':', lw=1, label='± realised floor' if s > 0 else None)
+    ax.set(xlim=lim, ylim=lim, xlabel=f'true {label}', ylabel=f'predicted {label}')
+    ax.legend(fontsize=8, loc='upper left')
+
+def _truth_pred_top(ax, b, glob, limits):
+    "Binned RMSE and NMAD (marker area growing with the galaxies in the bin), the global RMSE and NMAD (and the survey's limits)"
+    ax.scatter(b['center'], b['rmse'], s=_marker_area(b['n']), color='C1', label='binned RMSE', zorder=3)
+    ax.scatter(b['center'], b['nmad'], s=_marker_area(b['n']), color='C2', marker='s', label='binned NMAD', zorder=3)
+    ax.axhline(glob['rmse'], color='C1', lw=1, label=f"RMSE = {glob['rmse']:.3f}")
+    ax.axhline(glob['nmad'], color='C2', lw=1, ls='--', label=f"NMAD = {glob['nmad']:.3f}")
+    if limits:
+        ax.axhline(limits['information_limit'], color='C4', lw=1.5, ls='-.', label=f"information limit = {limits['information_limit']:.3f}")
+        ax.axhline(limits['floor_realised'], color='k', lw=1, ls=':', label=f"realised floor = {limits['floor_realised']:.3f}")
+    ax.set(ylabel='scatter [dex]', ylim=(0, 1.5*np.nanmax([glob['rmse'], *b['rmse'], *b['nmad']])))
+    ax.legend(fontsize=7, ncol=2, loc='upper center')
+
 def plot_truth_pred(pred, true, # predictions and true values
                     binned:dict, # from `truth_pred_stats`
                     glob:dict, # global statistics with keys 'rmse' and 'nmad' (from `summarize`)
@@ -134,33 +167,8 @@ def plot_truth_pred(pred, true, # predictions and true values
     b = {k: _arr(v) for k, v in binned.items()}
     fig = Figure(figsize=(5.2, 6.6), layout='constrained')
     top, main = fig.subplots(2, 1, sharex=True, gridspec_kw=dict(height_ratios=[1, 2.7]))
-    lim = _square_range(pred, true)
-    nb = int(np.clip(np.sqrt(len(true)), 12, 60))
-    h = np.histogram2d(true, pred, bins=nb, range=[lim, lim])[0]
-    *_, im = main.hist2d(true, pred, bins=nb, range=[lim, lim], cmap=HIST_CMAP, cmin=1, rasterized=True,
-                         norm=LogNorm(vmin=1, vmax=max(h.max(), 2)))
-    _count_colorbar(fig, im, main, h.max())
-    main.plot(lim, lim, color='C3', lw=1, label='one-to-one')
-    c, med = b['center'], b['median_pred']
-    main.plot(c, med, 'o-', color='C0', ms=4, label='binned median')
-    for s in (1, -1):
-        main.plot(c, med + s*b['rmse'], '--', color='C1', label='± binned RMSE' if s > 0 else None)
-        main.plot(c, med + s*b['nmad'], ':', color='C2', lw=2, label='± binned NMAD' if s > 0 else None)
-    if limits:
-        x, il, fl = np.array(lim), limits['information_limit'], limits['floor_realised']
-        main.fill_between(x, x - il, x + il, color='C4', alpha=0.12, lw=0, label='± information limit')
-        for s in (1, -1): main.plot(x, x + s*fl, color='k', ls=':', lw=1, label='± realised floor' if s > 0 else None)
-    main.set(xlim=lim, ylim=lim, xlabel=f'true {label}', ylabel=f'predicted {label}')
-    main.legend(fontsize=8, loc='upper left')
-    top.scatter(c, b['rmse'], s=_marker_area(b['n']), color='C1', label='binned RMSE', zorder=3)
-    top.scatter(c, b['nmad'], s=_marker_area(b['n']), color='C2', marker='s', label='binned NMAD', zorder=3)
-    top.axhline(glob['rmse'], color='C1', lw=1, label=f"RMSE = {glob['rmse']:.3f}")
-    top.axhline(glob['nmad'], color='C2', lw=1, ls='--', label=f"NMAD = {glob['nmad']:.3f}")
-    if limits:
-        top.axhline(limits['information_limit'], color='C4', lw=1.5, ls='-.', label=f"information limit = {limits['information_limit']:.3f}")
-        top.axhline(limits['floor_realised'], color='k', lw=1, ls=':', label=f"realised floor = {limits['floor_realised']:.3f}")
-    top.set(ylabel='scatter [dex]', ylim=(0, 1.5*np.nanmax([glob['rmse'], *b['rmse'], *b['nmad']])))
-    top.legend(fontsize=7, ncol=2, loc='upper center')
+    _truth_pred_main(fig, main, pred, true, b, label, limits)
+    _truth_pred_top(top, b, glob, limits)
     return fig
 
 # %% ../nbs/07_evaluate.ipynb #27150ef6
@@ -288,6 +296,35 @@ def uncertainty_stats(pred, true, # predictions and true values
     return res
 
 # %% ../nbs/07_evaluate.ipynb #b357aab7
+def _spread_hist(ax, spread, stats, label):
+    "Histogram of the TTA spread with its median"
+    ax.hist(spread, bins=30, color='C0', alpha=0.8)
+    ax.axvline(stats['spread_median'], color='k', ls='--', label=f"median {stats['spread_median']:.3f}")
+    ax.set(xlabel='TTA spread [dex]', ylabel='galaxies', title=f'spread of {label} over the 8 views')
+    ax.legend(fontsize=8)
+
+def _error_vs_spread(ax, pred, true, spread, stats):
+    "|pred - true| against the TTA spread, the RMS error in bins of spread and the line |error| = spread"
+    ax.scatter(spread, np.abs(pred - true), s=5, alpha=0.4, color='C0', label='galaxies', rasterized=True)
+    if 'spread_bins' in stats:
+        sb = stats['spread_bins']
+        ax.plot(_arr(sb['center']), _arr(sb['rms_error']), 'o-', color='C1', label='RMS error in bins of spread')
+    m = max(spread.max(), 1e-3)
+    ax.plot([0, m], [0, m], 'k:', lw=1, label='|error| = spread')
+    ax.set(xlabel='TTA spread [dex]', ylabel='|pred − true| [dex]',
+           title=f"{100*stats['spread_coverage68']:.0f}% of truths within ± spread")
+    ax.legend(fontsize=7)
+
+def _calibration_panel(ax, stats):
+    "Fraction of truths inside the central intervals of the uncertainty head and of the TTA spread against their nominal probability"
+    c, cs = stats['calibration'], stats['calibration_spread']
+    ax.plot([0, 1], [0, 1], 'k:', lw=1, label='calibrated')
+    ax.plot(c['levels'], c['observed'], 'o-', color='C3', ms=4, label=f"uncertainty head (68% coverage {stats['coverage68']:.2f})")
+    ax.plot(cs['levels'], cs['observed'], 's--', color='C0', ms=3, label=f"TTA spread (68% coverage {stats['spread_coverage68']:.2f})")
+    ax.set(xlabel='nominal probability of the interval', ylabel='fraction of truths inside', xlim=(0, 1), ylim=(0, 1),
+           title='calibration')
+    ax.legend(fontsize=7, loc='upper left')
+
 def plot_uncertainty(pred, true, spread, # predictions, true values, per-galaxy TTA spread
                      stats:dict, # from `uncertainty_stats`
                      label:str='value', # axis label of the quantity
@@ -297,43 +334,10 @@ def plot_uncertainty(pred, true, spread, # predictions, true values, per-galaxy 
     n = 3 if 'calibration' in stats else 2
     fig = Figure(figsize=(4*n, 3.6), layout='constrained')
     ax = fig.subplots(1, n)
-    ax[0].hist(spread, bins=30, color='C0', alpha=0.8)
-    ax[0].axvline(stats['spread_median'], color='k', ls='--', label=f"median {stats['spread_median']:.3f}")
-    ax[0].set(xlabel='TTA spread [dex]', ylabel='galaxies', title=f'spread of {label} over the 8 views')
-    ax[0].legend(fontsize=8)
-    ax[1].scatter(spread, np.abs(pred - true), s=5, alpha=0.4, color='C0', label='galaxies', rasterized=True)
-    if 'spread_bins' in stats:
-        sb = stats['spread_bins']
-        ax[1].plot(_arr(sb['center']), _arr(sb['rms_error']), 'o-', color='C1', label='RMS error in bins of spread')
-    m = max(spread.max(), 1e-3)
-    ax[1].plot([0, m], [0, m], 'k:', lw=1, label='|error| = spread')
-    ax[1].set(xlabel='TTA spread [dex]', ylabel='|pred − true| [dex]',
-              title=f"{100*stats['spread_coverage68']:.0f}% of truths within ± spread")
-    ax[1].legend(fontsize=7)
-    if n == 3:
-        c, cs = stats['calibration'], stats['calibration_spread']
-        ax[2].plot([0, 1], [0, 1], 'k:', lw=1, label='calibrated')
-        ax[2].plot(c['levels'], c['observed'], 'o-', color='C3', ms=4, label=f"uncertainty head (68% coverage {stats['coverage68']:.2f})")
-        ax[2].plot(cs['levels'], cs['observed'], 's--', color='C0', ms=3, label=f"TTA spread (68% coverage {stats['spread_coverage68']:.2f})")
-        ax[2].set(xlabel='nominal probability of the interval', ylabel='fraction of truths inside', xlim=(0, 1), ylim=(0, 1),
-                  title='calibration')
-        ax[2].legend(fontsize=7, loc='upper left')
+    _spread_hist(ax[0], spread, stats, label)
+    _error_vs_spread(ax[1], pred, true, spread, stats)
+    if n == 3: _calibration_panel(ax[2], stats)
     return fig
-
-# %% ../nbs/07_evaluate.ipynb #661c24b8
-TREMONTI_RANGE = (8.5, 11.5) # log M* where Tremonti et al. (2004) fitted their relation
-
-def tremonti_in_range(logm, # log stellar masses
-                      what:str='masses', # what they are, for the warning
-                     ) -> np.ndarray:
-    "Mask of the `logm` inside `TREMONTI_RANGE` (ends included); warns with the number outside, which the relation is not applied to"
-    logm = np.asarray(logm, float)
-    ok = (logm >= TREMONTI_RANGE[0]) & (logm <= TREMONTI_RANGE[1])
-    if (~ok).sum(): warnings.warn(f"{(~ok).sum()} of {len(logm)} {what} are outside {TREMONTI_RANGE[0]}-{TREMONTI_RANGE[1]}, "
-                                  "where the Tremonti relation holds; excluded, not extrapolated")
-    if len(logm) and not ok.any(): raise ValueError(f"no {what} inside {TREMONTI_RANGE[0]}-{TREMONTI_RANGE[1]}: the Tremonti relation "
-                                                    "cannot be applied (are they log10 of solar masses?)")
-    return ok
 
 # %% ../nbs/07_evaluate.ipynb #e32bd005
 def mzr_residuals(logm, oh, # log stellar masses and metallicities
@@ -401,20 +405,24 @@ def _good(*xs):
 
 def _inside(logm): return (np.asarray(logm, float) >= TREMONTI_RANGE[0]) & (np.asarray(logm, float) <= TREMONTI_RANGE[1])
 
-def mzr_stats(m:pd.DataFrame, # predictions.csv rows: true `lgm_tot_p50` and `oh_p50`, `lgm_tot_p50_pred` (and `oh_p50_pred`)
+def _mzr_rows(preds):
+    "Mask of the rows with a valid true mass, metallicity and predicted mass; their true mass, predicted mass and true metallicity"
+    ok = _good(preds[MASS], preds[METAL], preds[f'{MASS}_pred'])
+    return (ok, *(preds.loc[ok, c].to_numpy(float) for c in (MASS, f'{MASS}_pred', METAL)))
+
+def mzr_stats(preds:pd.DataFrame, # predictions.csv rows: true `lgm_tot_p50` and `oh_p50`, `lgm_tot_p50_pred` (and `oh_p50_pred`)
               n_boot:int=1000, # bootstrap resamples
               seed:int=0, # seed of the resampling
              ) -> dict:
     "Mass metrics, metallicity through the Tremonti MZR of predicted and of true mass (inside its range only), and the MZR scatter ratios"
-    ok = _good(m[MASS], m[METAL], m[f'{MASS}_pred'])
-    mt, mp, zt = (m.loc[ok, c].to_numpy(float) for c in (MASS, f'{MASS}_pred', METAL))
+    ok, mt, mp, zt = _mzr_rows(preds)
     ip, it = tremonti_in_range(mp, 'predicted masses'), tremonti_in_range(mt, 'true masses')
     res = dict(n=int(ok.sum()), n_outside_tremonti=dict(pred_mass=int((~ip).sum()), true_mass=int((~it).sum())),
                mass=summarize(mp, mt, n_boot, seed), oh_from_pred_mass=summarize(tremonti_mzr(mp[ip]), zt[ip], n_boot, seed),
                oh_from_true_mass=summarize(tremonti_mzr(mt[it]), zt[it], n_boot, seed),
                scatter_ratio_paper_mass=paper_scatter_ratio(mp, zt, mt, zt))
-    if f'{METAL}_pred' in m:
-        zp = m.loc[ok, f'{METAL}_pred'].to_numpy(float)
+    if f'{METAL}_pred' in preds:
+        zp = preds.loc[ok, f'{METAL}_pred'].to_numpy(float)
         res.update(oh_cnn=summarize(zp, zt, n_boot, seed), scatter_ratio=scatter_ratio(mt, zt, zp, n_boot=n_boot, seed=seed),
                    scatter_ratio_paper=paper_scatter_ratio(mt, zp, mt, zt))
     return res
@@ -440,34 +448,41 @@ def _plot_mzr_scatter(ax, zp, mt, zt, stats):
            title=f"NMAD(CNN)/NMAD(true): binned (paper) {_ratio_text(stats['scatter_ratio_paper'])}, about fits {_ratio_text(s)}")
     ax.title.set_fontsize(8); ax.legend(fontsize=7, loc='lower right')
 
-def plot_mzr(m:pd.DataFrame, # predictions.csv rows, as for `mzr_stats`
+def _plot_mass(ax, mt, mp, stats):
+    "Predicted against true mass, with the one-to-one line"
+    lim = _square_range(mt, mp)
+    _scatter(ax, mt, mp, color='C0'); ax.plot(lim, lim, color='C3', lw=1, label='one-to-one')
+    ax.set(xlim=lim, ylim=lim, xlabel=f'true {LABELS[MASS]}', ylabel=f'predicted {LABELS[MASS]}', title=_legend_stats(stats['mass'], 'mass'))
+
+def _plot_mzr_of_mass(ax, mp, zt, stats):
+    "Metallicity from the Tremonti relation of predicted mass (inside its range) against true metallicity, with the statistics of each route"
+    ip = _inside(mp); zm = tremonti_mzr(mp[ip])
+    lim = _square_range(zt[ip], zm)
+    _scatter(ax, zt[ip], zm, color='C0', label=_legend_stats(stats['oh_from_pred_mass'], 'MZR(pred. mass)'))
+    ax.plot(lim, lim, color='C3', lw=1)
+    ax.plot([], [], ' ', label=_legend_stats(stats['oh_from_true_mass'], 'MZR(true mass)'))
+    if 'oh_cnn' in stats: ax.plot([], [], ' ', label=_legend_stats(stats['oh_cnn'], 'CNN'))
+    ax.plot([], [], ' ', label=f"binned NMAD ratio, pred./true mass (paper): {_ratio_text(stats['scatter_ratio_paper_mass'])}")
+    k = stats['n_outside_tremonti']
+    ax.set(xlim=lim, ylim=lim, xlabel=f'true {LABELS[METAL]}', ylabel='Tremonti MZR of predicted mass',
+           title=f"{k['pred_mass']} predicted, {k['true_mass']} true masses outside 8.5-11.5 left out", )
+    ax.title.set_fontsize(8); ax.legend(fontsize=6.5, loc='upper left')
+
+def plot_mzr(preds:pd.DataFrame, # predictions.csv rows, as for `mzr_stats`
              stats:dict, # from `mzr_stats`
             ) -> Figure:
     "Predicted against true mass; metallicity from the Tremonti MZR of predicted mass against truth; the true and predicted MZR"
-    ok = _good(m[MASS], m[METAL], m[f'{MASS}_pred'])
-    mt, mp, zt = (m.loc[ok, c].to_numpy(float) for c in (MASS, f'{MASS}_pred', METAL))
+    ok, mt, mp, zt = _mzr_rows(preds)
     n = 3 if 'scatter_ratio' in stats else 2
     fig = Figure(figsize=(4.2*n, 4), layout='constrained')
     ax = fig.subplots(1, n)
-    lim = _square_range(mt, mp)
-    _scatter(ax[0], mt, mp, color='C0'); ax[0].plot(lim, lim, color='C3', lw=1, label='one-to-one')
-    ax[0].set(xlim=lim, ylim=lim, xlabel=f'true {LABELS[MASS]}', ylabel=f'predicted {LABELS[MASS]}', title=_legend_stats(stats['mass'], 'mass'))
-    ip = _inside(mp); zm = tremonti_mzr(mp[ip])
-    lim = _square_range(zt[ip], zm)
-    _scatter(ax[1], zt[ip], zm, color='C0', label=_legend_stats(stats['oh_from_pred_mass'], 'MZR(pred. mass)'))
-    ax[1].plot(lim, lim, color='C3', lw=1)
-    ax[1].plot([], [], ' ', label=_legend_stats(stats['oh_from_true_mass'], 'MZR(true mass)'))
-    if 'oh_cnn' in stats: ax[1].plot([], [], ' ', label=_legend_stats(stats['oh_cnn'], 'CNN'))
-    ax[1].plot([], [], ' ', label=f"binned NMAD ratio, pred./true mass (paper): {_ratio_text(stats['scatter_ratio_paper_mass'])}")
-    k = stats['n_outside_tremonti']
-    ax[1].set(xlim=lim, ylim=lim, xlabel=f'true {LABELS[METAL]}', ylabel='Tremonti MZR of predicted mass',
-              title=f"{k['pred_mass']} predicted, {k['true_mass']} true masses outside 8.5-11.5 left out", )
-    ax[1].title.set_fontsize(8); ax[1].legend(fontsize=6.5, loc='upper left')
-    if n == 3: _plot_mzr_scatter(ax[2], m.loc[ok, f'{METAL}_pred'].to_numpy(float), mt, zt, stats)
+    _plot_mass(ax[0], mt, mp, stats)
+    _plot_mzr_of_mass(ax[1], mp, zt, stats)
+    if n == 3: _plot_mzr_scatter(ax[2], preds.loc[ok, f'{METAL}_pred'].to_numpy(float), mt, zt, stats)
     return fig
 
 # %% ../nbs/07_evaluate.ipynb #581a349a
-def _has_mzr(m, targets): return MASS in targets and MASS in m and METAL in m
+def _has_mzr(preds, targets): return MASS in targets and MASS in preds and METAL in preds
 
 def noise_floor(df:pd.DataFrame, # catalogue rows
                 targets, # the model's target columns
@@ -477,14 +492,14 @@ def noise_floor(df:pd.DataFrame, # catalogue rows
     f = df['noise_floor'].to_numpy(float)
     return float(np.median(f)) if np.isfinite(f).all() else None
 
-def _pred_true_spread(m, t, gaussian, id_col=DEFAULT_ID):
+def _pred_true_spread(preds, t, gaussian, id_col=DEFAULT_ID):
     "ids, predictions, truths, TTA spreads and error bars (None without an uncertainty head) of target `t`, rows with a valid truth and prediction"
-    d = m[_good(m[t], m[f'{t}_pred'])]
+    d = preds[_good(preds[t], preds[f'{t}_pred'])]
     col = f'{t}_err' if f'{t}_err' in d else f'{t}_sigma' if gaussian else None # an ensemble's error bar, else the head's σ
     sigma = d[col].to_numpy(float) if col else None
     return d[id_col].to_numpy(str), d[f'{t}_pred'].to_numpy(float), d[t].to_numpy(float), d[f'{t}_tta_std'].to_numpy(float), sigma
 
-def report_stats(m:pd.DataFrame, # predictions.csv rows: id, true targets, `<t>_pred`, `<t>_tta_std` (`<t>_sigma`)
+def report_stats(preds:pd.DataFrame, # predictions.csv rows: id, true targets, `<t>_pred`, `<t>_tta_std` (`<t>_sigma`)
                  targets, # target columns
                  gaussian:bool=False, # the model has an uncertainty head
                  id_col:str=DEFAULT_ID, # id column
@@ -492,15 +507,15 @@ def report_stats(m:pd.DataFrame, # predictions.csv rows: id, true targets, `<t>_
                  seed:int=0, # seed of the gallery's random row and of the bootstrap
                  n_boot:int=1000, # bootstrap resamples
                 ) -> dict:
-    "`metrics`, `binned`, `gallery`, `uncertainty` (and `mzr`) of the rows `m`, JSON-ready"
+    "`metrics`, `binned`, `gallery`, `uncertainty` (and `mzr`) of the rows `preds`, JSON-ready"
     res = dict(metrics={}, binned={}, gallery={}, uncertainty={})
     for t in targets:
-        ids, pred, true, spread, sigma = _pred_true_spread(m, t, gaussian, id_col)
+        ids, pred, true, spread, sigma = _pred_true_spread(preds, t, gaussian, id_col)
         res['metrics'][t] = summarize(pred, true, n_boot, seed)
         res['binned'][t] = truth_pred_stats(pred, true)
         res['gallery'][t] = gallery_selection(ids, pred, true, n_gallery, seed)
         res['uncertainty'][t] = uncertainty_stats(pred, true, spread, sigma)
-    if _has_mzr(m, targets): res['mzr'] = mzr_stats(m, n_boot, seed)
+    if _has_mzr(preds, targets): res['mzr'] = mzr_stats(preds, n_boot, seed)
     return res
 
 # %% ../nbs/07_evaluate.ipynb #e507456e
@@ -511,7 +526,7 @@ def _have_jpegs(sel, images):
                            "pass the directory of JPEGs rather than a packed store to draw it")
     return not miss
 
-def report_figures(m:pd.DataFrame, # predictions.csv rows
+def report_figures(preds:pd.DataFrame, # predictions.csv rows
                    stats:dict, # from `report_stats`
                    images:str|Path, # image directory (for the gallery)
                    targets, # target columns
@@ -521,13 +536,13 @@ def report_figures(m:pd.DataFrame, # predictions.csv rows
     "`{name: Figure}` of the report"
     figs = {}
     for t in targets:
-        _, pred, true, spread, _ = _pred_true_spread(m, t, gaussian, id_col)
+        _, pred, true, spread, _ = _pred_true_spread(preds, t, gaussian, id_col)
         lab = target_label(t)
         if _have_jpegs(stats['gallery'][t], images): figs[f'gallery_{t}'] = plot_gallery(stats['gallery'][t], images, lab)
         figs[f'truth_vs_pred_{t}'] = plot_truth_pred(pred, true, stats['binned'][t], stats['metrics'][t], lab,
                                                     stats.get('limits') if t == METAL else None)
         figs[f'uncertainty_{t}'] = plot_uncertainty(pred, true, spread, stats['uncertainty'][t], lab)
-    if 'mzr' in stats: figs['mzr'] = plot_mzr(m, stats['mzr'])
+    if 'mzr' in stats: figs['mzr'] = plot_mzr(preds, stats['mzr'])
     return figs
 
 # %% ../nbs/07_evaluate.ipynb #c51c9e36

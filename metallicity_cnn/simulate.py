@@ -17,96 +17,15 @@ from astropy.modeling.models import Sersic2D
 from astropy.convolution import Gaussian2DKernel
 from astropy.visualization import make_lupton_rgb
 from fastcore.script import call_parse
-from .core import atomic_write, save_json, sample_dir, track
+from .core import atomic_write, save_json, track
+from .relations import *
 
 # %% auto #0
-__all__ = ['OH_SUN', 'BANDS', 'EXTINCTION', 'M_SUN_R', 'COSMO', 'Z_RANGE', 'LOGM_RANGE', 'MAG_LIMIT', 'BLOCK', 'Q0_DISK',
-           'MEAN_SQRT_Q', 'PSF_FWHM', 'MAG_SOFTENING', 'CALIB_FLOOR', 'RELATIONS', 'FIELD_ARCSEC', 'SKY', 'GAIN',
-           'RGB_WEIGHTS', 'RGB_STRETCH', 'PARTIAL', 'tremonti_mzr', 'fmr', 'main_sequence', 'quenched_fraction',
-           'shen_size', 'shen_scatter', 'population_gr', 'band_offsets', 'slab_attenuation', 'abs_mag_r', 'distmod',
-           'kpc_per_arcsec', 'stellar_mass_function', 'half_light_radius', 'asinh_mag', 'sky_flux_errors', 'mag_errors',
+__all__ = ['COSMO', 'Z_RANGE', 'LOGM_RANGE', 'MAG_LIMIT', 'BLOCK', 'Q0_DISK', 'MEAN_SQRT_Q', 'PSF_FWHM', 'MAG_SOFTENING',
+           'CALIB_FLOOR', 'RELATIONS', 'FIELD_ARCSEC', 'SKY', 'GAIN', 'RGB_WEIGHTS', 'RGB_STRETCH', 'PARTIAL',
+           'distmod', 'kpc_per_arcsec', 'half_light_radius', 'asinh_mag', 'sky_flux_errors', 'mag_errors',
            'observe_magnitudes', 'draw_galaxies', 'sersic_image', 'convolve_psf', 'render_galaxy', 'to_rgb', 'make_ids',
            'simulate_survey', 'simulate_cli', 'plot_relations', 'gallery']
-
-# %% ../nbs/03_simulate.ipynb #f2d74e1b
-def tremonti_mzr(logm, # log stellar mass [M_sun] (scalar or array), valid 8.5-11.5
-                ):
-    "12+log(O/H) of the Tremonti et al. (2004) mass-metallicity relation at `logm`"
-    x = np.asarray(logm, float)
-    return -1.492 + 1.847*x - 0.08026*x**2
-
-# %% ../nbs/03_simulate.ipynb #5e81a9d7
-def fmr(logm, # log stellar mass [M_sun]
-        logsfr, # log star formation rate [M_sun/yr], calibrated for about -1.5 to 1
-       ):
-    "12+log(O/H) of the Mannucci et al. (2010) fundamental metallicity relation at `logm` and `logsfr`"
-    m, s = np.asarray(logm, float) - 10, np.asarray(logsfr, float)
-    return 8.90 + 0.37*m - 0.14*s - 0.19*m**2 + 0.12*m*s - 0.054*s**2
-
-# %% ../nbs/03_simulate.ipynb #f137eb2e
-def main_sequence(logm, # log stellar mass [M_sun]
-                 ):
-    "log SFR [M_sun/yr] of the star-forming main sequence at `logm` (Renzini & Peng 2015)"
-    return 0.76*np.asarray(logm, float) - 7.64
-
-def quenched_fraction(logm, # log stellar mass [M_sun]
-                      m_q:float=10.5, # log mass where half the galaxies are quenched
-                      width:float=0.3, # width of the transition [dex]
-                     ):
-    "Fraction of quenched galaxies at `logm`, a logistic function rising through 0.5 at `m_q`"
-    return 1/(1 + np.exp(-(np.asarray(logm, float) - m_q)/width))
-
-# %% ../nbs/03_simulate.ipynb #c8789c48
-def shen_size(logm, # log stellar mass [M_sun]
-              early:bool=False, # early-type (bulge) relation instead of the late-type (disk) one
-             ):
-    "Median half-light radius [kpc] at `logm` from the Shen et al. (2003) mass-size relations"
-    m = 10**np.asarray(logm, float)
-    if early: return 2.88e-6 * m**0.56
-    return 0.10 * m**0.14 * (1 + m/3.98e10)**(0.39 - 0.14)
-
-def shen_scatter(logm, # log stellar mass [M_sun]
-                ):
-    "Log-normal scatter sigma_lnR of half-light radii at `logm` (Shen et al. 2003)"
-    return 0.34 + (0.47 - 0.34)/(1 + (10**np.asarray(logm, float)/3.98e10)**2)
-
-# %% ../nbs/03_simulate.ipynb #beb2b7ed
-OH_SUN = 8.69
-BANDS = 'ugriz'
-
-def population_gr(log_age, # light-weighted age, log10 [yr]
-                  oh, # metallicity 12+log(O/H) that the stars track
-                 ):
-    "Rest-frame g-r of a stellar population of light-weighted age `log_age` and metallicity `oh`"
-    return 0.695 + 0.45*(np.asarray(log_age, float) - 10) + 0.25*(np.asarray(oh, float) - OH_SUN)
-
-def band_offsets(gr, # g-r colour (scalar or array)
-                ):
-    "Magnitudes in u, g, r, i, z minus the r magnitude, for a galaxy of colour `gr` on the galaxy locus; shape (..., 5)"
-    gr = np.asarray(gr, float); d = gr - 0.4
-    ug, ri, iz = 1.2 + 1.6*d, 0.2 + 0.53*d, 0.1 + 0.5*d
-    return np.stack([ug + gr, gr, np.zeros_like(gr), -ri, -ri - iz], -1)
-
-# %% ../nbs/03_simulate.ipynb #112e880d
-EXTINCTION = np.array([1.37, 1.07, 0.74, 0.55, 0.41]) # A_band / A_V in u, g, r, i, z (Schlafly & Finkbeiner 2011)
-
-def slab_attenuation(tau_v, # face-on V-band optical depth of the disk
-                     cos_i, # cosine of the inclination (1 is face-on)
-                    ):
-    "Attenuation [mag] in u, g, r, i, z of a disk with dust and stars mixed in a slab; shape (..., 5)"
-    t = np.asarray(tau_v, float)[..., None] * EXTINCTION / np.maximum(np.asarray(cos_i, float), 0.2)[..., None]
-    tt = np.maximum(t, 1e-6)
-    return np.where(t > 1e-6, -2.5*np.log10(-np.expm1(-tt)/tt), 1.0857*t/2)
-
-# %% ../nbs/03_simulate.ipynb #4b4ccca8
-M_SUN_R = 4.65
-
-def abs_mag_r(logm, # log stellar mass [M_sun]
-              gr, # g-r colour of the whole galaxy (dust included)
-             ):
-    "Absolute r magnitude of a galaxy of mass `logm` and colour `gr` (Bell et al. 2003 mass-to-light ratio)"
-    log_ml = -0.306 + 1.097*np.asarray(gr, float) - 0.1
-    return M_SUN_R - 2.5*(np.asarray(logm, float) - log_ml)
 
 # %% ../nbs/03_simulate.ipynb #55e47d56
 COSMO = FlatLambdaCDM(H0=70, Om0=0.3)
@@ -121,12 +40,6 @@ def distmod(z): return np.interp(z, *_ztable()[:2])
 def kpc_per_arcsec(z): t = _ztable(); return np.interp(z, t[0], t[2])
 
 # %% ../nbs/03_simulate.ipynb #f1e3fd8c
-def stellar_mass_function(logm, # log stellar mass [M_sun]
-                         ):
-    "Number density per dex [Mpc^-3] of galaxies at `logm`: the double Schechter fit of Baldry et al. (2012)"
-    x = 10**(np.asarray(logm, float) - 10.66)
-    return np.log(10) * np.exp(-x) * (3.96e-3*x**(1 - 0.35) + 0.79e-3*x**(1 - 1.47))
-
 @lru_cache(None)
 def _logm_cdf():
     m = np.linspace(*LOGM_RANGE, 2001)
@@ -499,12 +412,12 @@ def plot_relations(cat:pd.DataFrame, # catalogue from `draw_galaxies` or `simula
 
 # %% ../nbs/03_simulate.ipynb #98d2f0b3
 def gallery(sim_dir:str|Path, # a simulated survey (catalog.csv + images/)
-            real_dir:str|Path|None=None, # real sample (default: `sample_dir()`)
+            real_dir:str|Path, # real SDSS sample (catalog.csv + images/)
             n:int=8, # galaxies per row
            ):
     "Figure of simulated galaxies above real ones of the nearest metallicity, at evenly spaced metallicity quantiles"
     import matplotlib.pyplot as plt
-    sim_dir, real_dir = Path(sim_dir), Path(real_dir or sample_dir())
+    sim_dir, real_dir = Path(sim_dir), Path(real_dir)
     sim = pd.read_csv(sim_dir/'catalog.csv', dtype={'objID': str})
     real = pd.read_csv(real_dir/'catalog.csv', dtype={'objID': str}).sort_values('oh_p50')
     real = real.iloc[np.linspace(0.03, 0.97, n)*(len(real) - 1) // 1]

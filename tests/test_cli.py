@@ -136,3 +136,8 @@ def test_pretrained_weights_from_torch_cache(sample, small_catalog, catalog, tmp
     assert list(body) == list(ref_body)
     assert all(torch.equal(body[k], ref_body[k]) for k in body)
     assert not torch.equal(galaxy_learner(dls, 'resnet18', bf16=False).model[0].state_dict()['0.weight'], ref_body['0.weight'])
+
+def test_no_torch_jit_warning():
+    "The FutureWarning torch gives when fastai's import uses `torch.jit.script` is not shown to command users"
+    r = cli('--version')
+    assert 'torch.jit.script' not in r.stderr, r.stderr

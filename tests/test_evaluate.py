@@ -6,7 +6,8 @@ import numpy as np, pandas as pd, pytest
 from PIL import Image
 from scipy.stats import norm
 from metallicity_cnn.core import load_json, rmse
-from metallicity_cnn.simulate import simulate_survey, tremonti_mzr
+from metallicity_cnn.simulate import simulate_survey
+from metallicity_cnn.relations import tremonti_mzr
 from metallicity_cnn.evaluate import (coverage, calibration, report_figures, mzr_stats, GALLERY_ROWS, FIGURE_FORMATS, _arr)
 from metallicity_cnn.analyses import plot_resolution, plot_baselines, METHODS
 from metallicity_cnn.cli import run_command

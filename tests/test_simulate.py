@@ -2,8 +2,8 @@
 import json
 import numpy as np, pandas as pd, pytest
 from PIL import Image
-from metallicity_cnn.simulate import (simulate_survey, draw_galaxies, render_galaxy, to_rgb, tremonti_mzr, fmr, shen_size,
-                                      MEAN_SQRT_Q, MAG_LIMIT, Z_RANGE, LOGM_RANGE)
+from metallicity_cnn.simulate import simulate_survey, draw_galaxies, render_galaxy, to_rgb, MEAN_SQRT_Q, MAG_LIMIT, Z_RANGE, LOGM_RANGE
+from metallicity_cnn.relations import tremonti_mzr, fmr, shen_size
 from metallicity_cnn.cli import run_command
 from conftest import cli
 

@@ -20,9 +20,9 @@ from .learner import *
 from .model import *
 
 # %% auto #0
-__all__ = ['QUANTITIES', 'OUT_FORMATS', 'dihedral', 'normalize', 'predict_batch', 'bf16_native', 'bf16_body', 'FastModel',
-           'inference_model', 'output_columns', 'model_batch', 'out_format', 'prediction_table', 'write_predictions',
-           'predict', 'predict_cli']
+__all__ = ['QUANTITIES', 'OUT_FORMATS', 'dihedral', 'normalize', 'predict_batch', 'bf16_body', 'FastModel', 'inference_model',
+           'output_columns', 'model_batch', 'out_format', 'prediction_table', 'write_predictions', 'predict',
+           'predict_cli']
 
 # %% ../nbs/05_predict.ipynb #72c0a054
 def dihedral(x:torch.Tensor, # batch (..., H, W)
@@ -56,16 +56,6 @@ def predict_batch(model, # from `load_model` in eval mode, or `inference_model`
     spread = mu.std(0, unbiased=False) if tta else torch.zeros_like(mu[0])
     sigma = outs[..., n_targets:2*n_targets].exp().mean(0).sqrt() if gaussian else torch.full_like(mu[0], float('nan'))
     return mu.mean(0).cpu().numpy(), spread.cpu().numpy(), sigma.cpu().numpy()
-
-# %% ../nbs/05_predict.ipynb #a970eef6
-def bf16_native(device) -> bool:
-    "True if `device` computes bfloat16 natively: a CUDA GPU with bf16, or a CPU with AVX-512 BF16 or AMX"
-    device = torch.device(device)
-    if device.type == 'cuda': return torch.cuda.is_bf16_supported()
-    if device.type != 'cpu': return False
-    try: flags = Path('/proc/cpuinfo').read_text()
-    except OSError: return False
-    return any(f in flags for f in ('avx512_bf16', 'amx_bf16'))
 
 # %% ../nbs/05_predict.ipynb #b3f4c0fe
 def bf16_body(body:torch.nn.Module) -> torch.nn.Module:

@@ -4,7 +4,8 @@
 
 # %% ../nbs/00_core.ipynb #9df9281e
 from __future__ import annotations
-import os, sys, time, json, tempfile, contextlib
+import os, sys, csv, time, json, tempfile, contextlib
+from fastcore.basics import patch_to
 from pathlib import Path
 import numpy as np
 from fastprogress.fastprogress import progress_bar, IN_NOTEBOOK
@@ -14,7 +15,7 @@ from scipy.stats import binned_statistic
 # %% auto #0
 __all__ = ['SENTINEL', 'DEFAULT_ID', 'DEFAULT_TARGET', 'IMAGENET_STATS', 'rmse', 'nmad', 'bias', 'binned_stats', 'bootstrap_ci',
            'summarize', 'check_unique_ids', 'interactive', 'LogProgress', 'track', 'atomic_write', 'json_plain',
-           'save_json', 'load_json', 'json_floats']
+           'save_json', 'load_json', 'json_floats', 'ResumableCSV']
 
 # %% ../nbs/00_core.ipynb #8e96074d
 SENTINEL = -9999.
@@ -183,3 +184,54 @@ def json_floats(v):
     "A float, or a list of floats, from a number or array, with NaN and infinities as `None` (JSON has no NaN)"
     a = np.asarray(v, float)
     return [None if not np.isfinite(x) else float(x) for x in a] if a.ndim else (None if not np.isfinite(a) else float(a))
+
+# %% ../nbs/00_core.ipynb #73f13179
+class ResumableCSV:
+    "CSV rows appended to `<path>.partial` with checkpoints, so that a killed run resumes from the last one; in memory when `path` is None"
+    def __init__(self, path:str|Path|None, # file to write when complete (None: keep the rows in `rows`)
+                 header:list, # column names; a partial file with another header is started afresh
+                 every:float=5., # seconds between checkpoints (the work a kill can lose)
+                ):
+        self.path, self.header, self.every, self.rows, self.done, self.last_key = path, list(header), every, [], 0, None
+        if path is None: return
+        self.partial = Path(str(path) + '.partial'); self.ck = Path(str(self.partial) + '.json')
+        st = load_json(self.ck) if self.ck.exists() else {}
+        if self.partial.exists() and st.get('header') == self.header and {'done', 'last_key'} <= set(st) and self.partial.stat().st_size >= st['bytes']:
+            os.truncate(self.partial, st['bytes']); self.done, self.last_key = st['done'], st['last_key']
+        else: self.partial.unlink(missing_ok=True)
+        self.f = open(self.partial, 'a', newline='')
+        self.w = csv.writer(self.f)
+        if not self.done: self.w.writerow(self.header)
+        self.checkpoint()
+
+    def write(self, rows:list, # rows to append (lists of values)
+              n_done:int, # units of work they complete (e.g. catalogue rows, some of which gave no output row)
+              last_key, # key of the last unit (checked by the caller when resuming)
+             ):
+        "Append `rows`; checkpoint when `every` seconds have passed since the last one"
+        if self.path is None: self.rows += rows
+        else: self.w.writerows(rows)
+        self.done += n_done; self.last_key = last_key
+        if self.path is not None and time.monotonic() - self.t > self.every: self.checkpoint()
+
+
+# %% ../nbs/00_core.ipynb #77a7b575
+@patch_to(ResumableCSV)
+def checkpoint(self):
+    "Flush the partial file to disk and record how far it goes"
+    self.f.flush(); os.fsync(self.f.fileno())
+    save_json(dict(header=self.header, done=self.done, bytes=os.fstat(self.f.fileno()).st_size, last_key=self.last_key), self.ck)
+    self.t = time.monotonic()
+
+@patch_to(ResumableCSV)
+def close(self, complete:bool, # the work is finished: the file takes its final name
+          finish=None, # function writing `path` from the complete partial CSV (for other formats); None renames it to `path`
+         ):
+    "Checkpoint and close; when `complete`, the partial CSV becomes `path` (or `finish` makes it)"
+    if self.path is None: return
+    self.checkpoint(); self.f.close()
+    if not complete: return
+    if finish is None: os.replace(self.partial, self.path)
+    else: finish(self.partial); self.partial.unlink()
+    self.ck.unlink()
+

@@ -202,49 +202,6 @@ def _prefetch(f, items, n_threads:int):
             if len(q) > 2 * n_threads: yield q.popleft().result()
         while q: yield q.popleft().result()
 
-# %% ../nbs/05_predict.ipynb #6278303e
-class _Sink:
-    "Output rows: kept in memory when `out` is None, else appended to `<out>.partial` with checkpoints for resuming"
-    def __init__(self, out, header, every:float=5.):
-        self.out, self.header, self.every, self.rows, self.done, self.last_id = out, header, every, [], 0, None
-        if out is None: return
-        self.partial = Path(str(out) + '.partial'); self.ck = Path(str(self.partial) + '.json')
-        st = load_json(self.ck) if self.ck.exists() else {}
-        if self.partial.exists() and st.get('header') == header and self.partial.stat().st_size >= st['bytes']:
-            os.truncate(self.partial, st['bytes']); self.done, self.last_id = st['rows'], st['last_id']
-        else: self.partial.unlink(missing_ok=True)
-        self.f = open(self.partial, 'a', newline='')
-        self.w = csv.writer(self.f)
-        if not self.done: self.w.writerow(header)
-        self.checkpoint()
-
-    def write(self, rows, n_done, last_id):
-        "Add `rows`, the predictions of the next `n_done` catalogue rows (the last being `last_id`)"
-        if self.out is None: self.rows += rows
-        else: self.w.writerows(rows)
-        self.done += n_done; self.last_id = last_id
-        if self.out is not None and time.monotonic() - self.t > self.every: self.checkpoint()
-
-# %% ../nbs/05_predict.ipynb #259c2fbf
-@patch_to(_Sink)
-def checkpoint(self):
-    "Flush the partial file to disk and record how far it goes"
-    self.f.flush(); os.fsync(self.f.fileno())
-    save_json(dict(header=self.header, rows=self.done, bytes=os.fstat(self.f.fileno()).st_size, last_id=self.last_id), self.ck)
-    self.t = time.monotonic()
-
-@patch_to(_Sink)
-def close(self, complete:bool,
-          finish=None, # writes `out` from the complete partial CSV (for other formats); None renames it to `out`
-         ):
-    "Checkpoint and close; when `complete`, the partial CSV becomes `out`"
-    if self.out is None: return
-    self.checkpoint(); self.f.close()
-    if not complete: return
-    if finish is None: os.replace(self.partial, self.out)
-    else: finish(self.partial); self.partial.unlink()
-    self.ck.unlink()
-
 # %% ../nbs/05_predict.ipynb #128e4179
 def _report_skipped(skipped, n_skipped, n):
     for id_, why in skipped[:20]: warnings.warn(f"skipped {id_}: {why}")
@@ -350,8 +307,8 @@ def predict(model, # `GalaxyModel`, or its directory (written by `train`, `train
     device = torch.device(device or ('cuda' if torch.cuda.is_available() else 'cpu'))
     nets = [inference_model(net, device, fast, bf16, compile, bs * (8 if tta else 1)) for net in model.nets]
     read, header = _batch_loader(src, model.size), [id_col] + output_columns(model)
-    sink = _Sink(out, header, checkpoint_s)
-    batches = _batches(chunks, bs, sink.done, sink.last_id)
+    sink = ResumableCSV(out, header, checkpoint_s)
+    batches = _batches(chunks, bs, sink.done, sink.last_key)
     if progress and n - sink.done > bs: batches = track(batches, total=-(-(n - sink.done) // bs), label='predict (batches)')
     skipped, n_skipped, complete = [], 0, False
     try:

@@ -81,12 +81,12 @@ def test_predict_resumes_after_kill(tmp_path):
     t0 = time.time()
     while p.poll() is None and time.time() - t0 < 120:
         try:
-            if load_json(ck)['rows'] >= 64: break
+            if load_json(ck)['done'] >= 64: break
         except (FileNotFoundError, ValueError): pass
         time.sleep(0.02)
     assert p.poll() is None, "the run finished before it could be killed"
     p.send_signal(signal.SIGKILL); p.wait()
-    done = load_json(ck)['rows']
+    done = load_json(ck)['done']
     assert 64 <= done < n and not out.exists()
     r = subprocess.run(cmd, env=ENV, capture_output=True, text=True)
     assert r.returncode == 0, r.stdout + r.stderr

@@ -17,6 +17,7 @@ from sklearn.ensemble import RandomForestRegressor
 from .data import load_catalog, read_table
 from .learner import get_recipe
 from .predict import predict
+from .model import GalaxyModel
 from .train import train_run, split_rows
 from .evaluate import save_figure, target_label, noise_floor
 
@@ -223,10 +224,32 @@ def _methods(rband, kind, note):
     return {(f'random_forest_{kind}' if k == 'random_forest' else k): (_rf_label(kind, note) if k == 'random_forest' else v)
             for k, v in METHODS.items() if rband or k != 'cnn_r'}
 
-def baselines(run:str|Path, # run directory written by `train`
+def _split_baselines(run:Path, model:GalaxyModel, catalog, images, out:Path, rband, features, n_trees, min_samples_leaf, progress, **overrides):
+    "`(predictions of the run's test galaxies by every method, n_train, feature kind, note, feature names)`"
+    meta, id_col = model.metas[0], model.id_col # the r-band CNN repeats one network's recipe (an ensemble's first member)
+    df = _run_split(run, catalog, images, model.targets, id_col, progress)
+    tr, te = (df.split == 'train').to_numpy(), (df.split == 'test').to_numpy()
+    X, fnames, fkind, note = _features(df, images, features, id_col)
+    preds = df.loc[te, [id_col] + model.targets].reset_index(drop=True)
+    cnn = predict(model, images, df[te], id_col=id_col, progress=progress).set_index(id_col).loc[preds[id_col]]
+    rb = _rband_run(run, df, images, out, meta, id_col, progress, **overrides).set_index(id_col).loc[preds[id_col]] if rband else None
+    for t in model.targets:
+        y = df[t].to_numpy(float)
+        preds[f'{t}_mean'] = y[tr].mean()
+        preds[f'{t}_random_forest_{fkind}'] = random_forest(X[tr], y[tr], X[te], n_trees, min_samples_leaf, meta.get('seed', 0))
+        if rband: preds[f'{t}_cnn_r'] = rb[f'{t}_pred'].to_numpy()
+        preds[f'{t}_cnn_gri'] = cnn[f'{t}_pred'].to_numpy()
+    return preds, int(tr.sum()), fkind, note, fnames
+
+def _parts(run:Path, model:GalaxyModel) -> list:
+    "`(run directory, model)` of each part the baselines are run on: the run itself, or each fold of a cross-validation"
+    if not (run/'folds.csv').exists(): return [(run, model)]
+    return [(run/m, GalaxyModel(model.nets[i:i+1], model.metas[i:i+1], path=run/m)) for i, m in enumerate(model.meta['members'])]
+
+def baselines(run:str|Path, # model directory written by `train` (also `--ensemble`) or `crossval`
               catalog, # the catalogue it was trained on (file, astropy `Table` or `DataFrame`)
               images:str|Path, # its image directory
-              out:str|Path, # directory for `baselines.json`, `baseline_predictions.csv`, the figure and the r-band run
+              out:str|Path, # directory for `baselines.json`, `baseline_predictions.csv`, the figure and the r-band run(s)
               rband:bool=True, # train the r-band-only CNN (the slow part)
               features:str='gri', # random forest features: 'gri' (the paper's: g, r, i magnitudes), 'ugriz' (magnitudes and colours) or 'image'
               n_trees:int=40, # random forest trees
@@ -234,31 +257,23 @@ def baselines(run:str|Path, # run directory written by `train`
               progress:bool=True, # progress bars
               **overrides, # recipe settings for the r-band CNN (default: the run's)
              ) -> dict:
-    "Mean predictor, random forest on photometry, r-band-only CNN and the run's CNN on the run's test galaxies"
+    "Mean predictor, random forest on photometry, r-band-only CNN and the run's CNN on the run's test galaxies (a cross-validation's: out of fold)"
     run, out = Path(run), Path(out)
-    meta = load_json(run/'model.json')
-    targets, id_col = meta['targets'], meta.get('id_col', DEFAULT_ID)
-    df = _run_split(run, catalog, images, targets, id_col, progress)
-    tr, te = (df.split == 'train').to_numpy(), (df.split == 'test').to_numpy()
-    X, fnames, fkind, note = _features(df, images, features, id_col)
-    preds = df.loc[te, [id_col] + targets].reset_index(drop=True)
-    cnn = predict(run, images, df[te], id_col=id_col, progress=progress).set_index(id_col).loc[preds[id_col]]
-    rb = _rband_run(run, df, images, out, meta, id_col, progress, **overrides).set_index(id_col).loc[preds[id_col]] if rband else None
-    res = dict(run=str(run), n_train=int(tr.sum()), n_test=int(te.sum()), features=fkind, features_requested=features, feature_note=note,
-               feature_names=fnames, n_trees=n_trees, min_samples_leaf=min_samples_leaf, metrics={}, methods=_methods(rband, fkind, note))
-    for t in targets:
-        y = df[t].to_numpy(float)
-        preds[f'{t}_mean'] = y[tr].mean()
-        preds[f'{t}_random_forest_{fkind}'] = random_forest(X[tr], y[tr], X[te], n_trees, min_samples_leaf, meta.get('seed', 0))
-        if rband: preds[f'{t}_cnn_r'] = rb[f'{t}_pred'].to_numpy()
-        preds[f'{t}_cnn_gri'] = cnn[f'{t}_pred'].to_numpy()
+    model = GalaxyModel.load(run)
+    parts = [_split_baselines(r, m, catalog, images, out/r.name if r != run else out, rband, features, n_trees, min_samples_leaf, progress, **overrides)
+             for r, m in _parts(run, model)]
+    preds, fkind, note, fnames = pd.concat([p[0] for p in parts], ignore_index=True), *parts[0][2:]
+    res = dict(run=str(run), n_train=[p[1] for p in parts] if len(parts) > 1 else parts[0][1], n_test=len(preds), folds=len(parts) if len(parts) > 1 else None,
+               features=fkind, features_requested=features, feature_note=note, feature_names=fnames, n_trees=n_trees,
+               min_samples_leaf=min_samples_leaf, ensemble=len(model), metrics={}, methods=_methods(rband, fkind, note))
     with atomic_write(out/'baseline_predictions.csv') as f: preds.to_csv(f, index=False)
-    preds = pd.read_csv(out/'baseline_predictions.csv', dtype={id_col: str}) # the numbers from exactly what is on disk
-    res['metrics'] = {t: {k: summarize(preds[f'{t}_{k}'], preds[t]) for k in res['methods']} for t in targets}
-    res['noise_floor'] = noise_floor(df, targets)
+    preds = pd.read_csv(out/'baseline_predictions.csv', dtype={model.id_col: str}) # the numbers from exactly what is on disk
+    res['metrics'] = {t: {k: summarize(preds[f'{t}_{k}'], preds[t]) for k in res['methods']} for t in model.targets}
+    res['noise_floor'] = noise_floor(read_table(catalog, model.id_col), model.targets)
     res['figures'] = save_figure(plot_baselines(res), out/'baselines')
     save_json(res, out/'baselines.json')
     return res
+
 
 # %% ../nbs/09_analyses.ipynb #6bc7f3a4
 def plot_baselines(res:dict, # from `baselines` (or `baselines.json`)
@@ -303,7 +318,7 @@ def resolution_cli(catalog:str, # catalogue (CSV/FITS/ECSV) with the id and targ
 
 # %% ../nbs/09_analyses.ipynb #ae55ad04
 @call_parse
-def baselines_cli(model:str, # run directory written by `metallicity-cnn train`
+def baselines_cli(model:str, # model directory written by `metallicity-cnn train` (also --ensemble) or `crossval` (baselines fold by fold)
                   catalog:str, # the catalogue it was trained on
                   images:str, # its directory of <objID>.jpg images
                   out:str, # directory for baselines.json, baseline_predictions.csv, baselines.png/.pdf and the r-band run

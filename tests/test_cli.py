@@ -42,6 +42,9 @@ def test_train_ensemble_predict_evaluate(sample, small_catalog, tmp_path):
     assert abs(rep['uncertainty']['oh_p50']['coverage68'] - test_m['coverage68']) < 1e-9 # the ensemble's error bar, on held-out galaxies
     pr = pd.read_csv(tmp_path/'rep'/'predictions.csv')
     assert {'oh_p50_member_std', 'oh_p50_err'} <= set(pr.columns)
+    cli('baselines', '--model', out, '--catalog', small_catalog, '--images', sample/'images', '--out', tmp_path/'bl', '--no-rband', '--features', 'image')
+    bl = json.loads((tmp_path/'bl'/'baselines.json').read_text())
+    assert bl['ensemble'] == 2 and bl['n_test'] == 24 and abs(bl['metrics']['oh_p50']['cnn_gri']['rmse'] - test_m['rmse']) < 1e-4
 
 def test_predict_folder_and_catalog(run_dir, sample, catalog, tmp_path):
     imgs = tmp_path/'imgs'; imgs.mkdir()

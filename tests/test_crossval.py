@@ -36,6 +36,11 @@ def test_crossval_resumes_after_kill(catalog, sample, tmp_path):
     cli('evaluate', '--model', out, '--catalog', cat, '--images', sample/'images', '--out', tmp_path/'rep', '--split', 'oof', '--no-figures')
     rep = json.loads((tmp_path/'rep'/'metrics.json').read_text())
     assert rep['n'] == 36 and abs(rep['metrics']['oh_p50']['rmse'] - m['oof']['oh_p50']['rmse']) < 1e-4
+    # ... and the baselines run fold by fold: each method trained on a fold's training galaxies, tested on its held-out ones
+    cli('baselines', '--model', out, '--catalog', cat, '--images', sample/'images', '--out', tmp_path/'bl', '--no-rband', '--features', 'image')
+    bl = json.loads((tmp_path/'bl'/'baselines.json').read_text())
+    assert bl['folds'] == 3 and bl['n_test'] == 36 and len(bl['n_train']) == 3
+    assert abs(bl['metrics']['oh_p50']['cnn_gri']['rmse'] - m['oof']['oh_p50']['rmse']) < 1e-4
 
 def test_crossval_bad_folds(catalog, sample, tmp_path):
     cat = tmp_path/'c.csv'

@@ -124,4 +124,7 @@ def run_command(argv:list) -> int:
 # %% ../nbs/08_cli.ipynb #ae48aa5c
 def main():
     "Entry point of the `metallicity-cnn` console script"
+    # fastai warns of torch.jit.script's deprecation when its modules are imported, some only during training: the user
+    # cannot act on it, so the command-line process (not the library) hides it
+    warnings.filterwarnings('ignore', message='`torch.jit.script` is deprecated', category=FutureWarning)
     sys.exit(run_command(sys.argv[1:]))

@@ -5,11 +5,12 @@
 # %% ../nbs/05_predict.ipynb #677da900
 from __future__ import annotations
 from .core import *
-import copy, csv, os, time, warnings
+import copy, csv, math, os, time, warnings
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 import numpy as np, pandas as pd, torch
+import torch.nn.functional as F
 from torch.fx.experimental.optimization import fuse as fuse_conv_bn
 from PIL import Image
 from fastcore.script import call_parse
@@ -20,9 +21,9 @@ from .learner import *
 from .model import *
 
 # %% auto #0
-__all__ = ['QUANTITIES', 'OUT_FORMATS', 'dihedral', 'normalize', 'predict_batch', 'bf16_body', 'FastModel', 'inference_model',
-           'output_columns', 'model_batch', 'out_format', 'prediction_table', 'write_predictions', 'predict',
-           'predict_cli']
+__all__ = ['TTA_MODES', 'QUANTITIES', 'OUT_FORMATS', 'dihedral', 'normalize', 'tta_mode', 'paper_draws', 'paper_augment',
+           'tta_views', 'predict_batch', 'bf16_body', 'FastModel', 'inference_model', 'output_columns', 'model_batch',
+           'out_format', 'prediction_table', 'write_predictions', 'predict', 'predict_cli']
 
 # %% ../nbs/05_predict.ipynb #72c0a054
 def dihedral(x:torch.Tensor, # batch (..., H, W)
@@ -41,21 +42,87 @@ def normalize(x:torch.Tensor, # uint8 batch (n, 3, H, W)
     m, s = (torch.tensor(v, dtype=torch.float32, device=x.device).view(1, -1, 1, 1) for v in stats)
     return (x.float() / 255 - m) / s
 
+# %% ../nbs/05_predict.ipynb #7972ddbe
+TTA_MODES = {'dihedral': 8, 'paper': 5, 'none': 1} # test-time augmentation modes: the number of views each passes through the network
+
+def tta_mode(tta:bool|str|None=True, # `True` or 'dihedral', 'paper', `False`/`None` or 'none'
+            ) -> str:
+    "The name of the test-time augmentation `tta`: 'dihedral' (`True`), 'paper' or 'none' (`False`)"
+    m = 'dihedral' if tta is True else 'none' if tta is False or tta is None else tta
+    if not isinstance(m, str) or m not in TTA_MODES:
+        raise ValueError(f"tta must be one of {', '.join(TTA_MODES)} (or True/False), got {tta!r}")
+    return m
+
+# %% ../nbs/05_predict.ipynb #3182d6fa
+def paper_draws(n:int, # number of images
+                gen:torch.Generator, # CPU random generator the draws come from
+                max_rotate:float=10., # largest rotation, degrees
+                max_zoom:float=1.1, # largest zoom
+                max_lighting:float=0.05, # largest brightness and contrast change
+                p:float=0.75, # probability of each of rotation, zoom, brightness and contrast
+               ) -> dict:
+    "Random parameters of the `paper` training augmentation for `n` images: dihedral index `k`, rotation, zoom and its centre, brightness, contrast"
+    u = lambda lo, hi: lo + (hi - lo) * torch.rand(n, generator=gen)
+    on = lambda v, neutral: torch.where(torch.rand(n, generator=gen) < p, v, torch.full_like(v, neutral))
+    l = math.log(1 - max_lighting)
+    return dict(k=torch.randint(0, 8, (n,), generator=gen), deg=on(u(-max_rotate, max_rotate), 0.), zoom=on(u(1., max_zoom), 1.),
+                cx=u(0., 1.), cy=u(0., 1.), bright=on(u(0.5 * (1 - max_lighting), 0.5 * (1 + max_lighting)), 0.5), contrast=on(u(l, -l).exp(), 1.))
+
+def _mat(a, b, c, d, e, f):
+    "Batch of 3x3 affine matrices with rows `(a, b, c)`, `(d, e, f)`, `(0, 0, 1)`"
+    z, o = torch.zeros_like(a), torch.ones_like(a)
+    return torch.stack([a, b, c, d, e, f, z, z, o], 1).view(-1, 3, 3)
+
+def _affine(x, d):
+    "`x` rotated by `d['deg']` and zoomed by `d['zoom']` about (`cx`, `cy`), as fastai's `Rotate` and `Zoom` (bilinear, reflection padding)"
+    t, s, z = d['deg'] * math.pi / 180, 1 / d['zoom'], torch.zeros_like(d['deg'])
+    m = _mat(t.cos(), t.sin(), z, -t.sin(), t.cos(), z) @ _mat(s, z, (1 - s) * (2 * d['cx'] - 1), z, s, (1 - s) * (2 * d['cy'] - 1))
+    grid = F.affine_grid(m[:, :2].to(x), list(x.shape), align_corners=True)
+    return F.grid_sample(x, grid, mode='bilinear', padding_mode='reflection', align_corners=True)
+
+def _lighting(x, d):
+    "Brightness, then contrast, changed in logit space, as fastai's `Brightness` and `Contrast` ([0, 1] pixels)"
+    b, c = (d[k].to(x).view(-1, 1, 1, 1) for k in ('bright', 'contrast'))
+    return torch.sigmoid((torch.logit(x.clamp(1e-7, 1 - 1e-7)) + torch.logit(b)) * c)
+
+# %% ../nbs/05_predict.ipynb #8ff6ed2d
+def paper_augment(x:torch.Tensor, # normalised batch (n, 3, H, W)
+                  stats, # its normalisation `(mean, std)`
+                  d:dict, # parameters from `paper_draws`
+                 ) -> torch.Tensor:
+    "`x` augmented as the `paper` recipe trains: a dihedral symmetry, rotation and zoom, then lighting (on [0, 1] pixels)"
+    m, s = (torch.tensor(v, dtype=x.dtype, device=x.device).view(1, -1, 1, 1) for v in stats)
+    y = torch.stack([dihedral(v, int(k)) for v, k in zip(x * s + m, d['k'])])
+    return (_lighting(_affine(y, d), d) - m) / s
+
+def tta_views(x:torch.Tensor, # normalised batch (n, 3, H, W)
+              tta:bool|str='dihedral', # mode, see `tta_mode`
+              stats=None, # normalisation `(mean, std)` of `x` (for 'paper')
+              gen:torch.Generator|None=None, # seeded CPU generator of the random views (for 'paper')
+             ) -> list:
+    "The views of `x` that `tta` passes through the network: the 8 dihedral symmetries; `x` and 4 random `paper` augmentations; or `x` alone"
+    m = tta_mode(tta)
+    if m == 'none': return [x]
+    if m == 'dihedral': return [dihedral(x, k) for k in range(8)]
+    if stats is None or gen is None: raise ValueError("tta='paper' draws random views: pass the normalisation `stats` and a seeded `gen` (torch.Generator)")
+    return [x] + [paper_augment(x, stats, paper_draws(len(x), gen)) for _ in range(TTA_MODES['paper'] - 1)]
+
 # %% ../nbs/05_predict.ipynb #51530c81
 @torch.inference_mode()
 def predict_batch(model, # from `load_model` in eval mode, or `inference_model`
                   x:torch.Tensor, # normalised batch (n, 3, H, W)
                   n_targets:int=1, # number of targets
-                  tta:bool=True, # average over the 8 dihedral symmetries
+                  tta:bool|str=True, # 'dihedral' (`True`), 'paper' or 'none' (`False`): see `tta_views`
                   gaussian:bool=False, # the model also predicts log-variances
+                  stats=None, # normalisation `(mean, std)` of `x` (for 'paper')
+                  gen:torch.Generator|None=None, # seeded CPU generator of the random views (for 'paper')
                  ) -> tuple:
     "`(mean, std, sigma)` arrays (n, n_targets): prediction, spread over the TTA views, model σ (NaN without a Gaussian head)"
-    ks = range(8) if tta else [0]
-    outs = model(torch.cat([dihedral(x, k) for k in ks])).float().view(len(ks), len(x), -1) # one forward pass for all views
+    views = tta_views(x, tta, stats, gen)
+    outs = model(torch.cat(views)).float().view(len(views), len(x), -1) # one forward pass for all views
     mu = outs[..., :n_targets]
-    spread = mu.std(0, unbiased=False) if tta else torch.zeros_like(mu[0])
     sigma = outs[..., n_targets:2*n_targets].exp().mean(0).sqrt() if gaussian else torch.full_like(mu[0], float('nan'))
-    return mu.mean(0).cpu().numpy(), spread.cpu().numpy(), sigma.cpu().numpy()
+    return mu.mean(0).cpu().numpy(), mu.std(0, unbiased=False).cpu().numpy(), sigma.cpu().numpy() # the spread of one view is 0
 
 # %% ../nbs/05_predict.ipynb #b3f4c0fe
 def bf16_body(body:torch.nn.Module) -> torch.nn.Module:
@@ -112,10 +179,11 @@ def output_columns(model:GalaxyModel) -> list:
 def model_batch(model:GalaxyModel, # the model
                 nets:list, # its networks ready for inference (`inference_model`), in member order
                 x:torch.Tensor, # uint8 batch (n, 3, size, size)
-                tta:bool=True, # average over the 8 dihedral symmetries
+                tta:bool|str=True, # test-time augmentation, see `tta_views`
+                gen:torch.Generator|None=None, # seeded CPU generator of the random views of `tta='paper'`
                ) -> dict:
     "Arrays of the `output_columns` for the batch `x`: each network with its own normalisation, the members combined"
-    outs = [predict_batch(n, normalize(x, m['stats']), len(model.targets), tta, model.gaussian) for n, m in zip(nets, model.metas)]
+    outs = [predict_batch(n, normalize(x, m['stats']), len(model.targets), tta, model.gaussian, m['stats'], gen) for n, m in zip(nets, model.metas)]
     mu, spread, sigma = (np.stack(o) for o in zip(*outs)) # (members, galaxies, targets)
     cols = {}
     for j, t in enumerate(model.targets):
@@ -218,8 +286,10 @@ def out_format(out:str|Path) -> str:
     if fmt is None: raise ValueError(f"cannot tell the format of {out} from its extension: name the output .csv, .ecsv or .fits")
     return fmt
 
+_VIEWS = dict(dihedral='the 8 dihedral views', none='one pass, no test-time augmentation',
+              paper='5 views as Wu & Boada: the image and 4 random paper-recipe augmentations (dihedral, rotation, zoom, lighting)')
 _DESCRIPTIONS = dict(pred='predicted {what}{views}',
-                     tta_std='standard deviation of the {t} predictions over the 8 dihedral views: how much the prediction depends on orientation, not an error bar',
+                     tta_std='standard deviation of the {t} predictions over {tta_views}: how much the prediction changes between them, not an error bar',
                      sigma="1-sigma error bar of {t}: the uncertainty head's sigma, scaled so that pred +- sigma holds 68% of the validation galaxies (ensembles: root mean square over the members)",
                      member_std='standard deviation of the {t} predictions of the ensemble members (seeds or folds): how much the prediction depends on the training run',
                      err='1-sigma error bar of the ensemble mean {t}: sqrt((k u)^2 + member_std^2), u the sigma (1 without an uncertainty head), k calibrated so that 68% of the validation or out-of-fold galaxies are within it')
@@ -230,15 +300,17 @@ def _column_info(col, targets, id_col, tta=True):
     t = next((t for t in targets if col.startswith(t + '_') and col[len(t)+1:] in _DESCRIPTIONS), None)
     if t is None: return None, ''
     kind, (unit, what) = col[len(t)+1:], QUANTITIES.get(t, (None, t))
-    views = ', mean over the 8 dihedral views' if tta else ' (one pass, no test-time augmentation)'
-    return (unit if kind == 'pred' else unit and 'dex'), _DESCRIPTIONS[kind].format(t=t, what=what, views=views)
+    m = tta_mode(tta)
+    views = f' ({_VIEWS[m]})' if m == 'none' else f', mean over {_VIEWS[m]}'
+    desc = f'0: {_VIEWS[m]}' if m == 'none' and kind == 'tta_std' else _DESCRIPTIONS[kind].format(t=t, what=what, views=views, tta_views=_VIEWS[m])
+    return (unit if kind == 'pred' else unit and 'dex'), desc
 
 
 # %% ../nbs/05_predict.ipynb #f0a1b2c5
 def prediction_table(df:pd.DataFrame, # predictions, as `predict` returns them
                      targets, # the model's targets
                      id_col:str=DEFAULT_ID, # id column
-                     tta:bool=True, # the predictions are means over the 8 dihedral views
+                     tta:bool|str=True, # the TTA mode of the predictions (see `tta_mode`), named in the column descriptions
                     ):
     "`df` as an astropy `Table` whose columns carry their unit and description"
     from astropy.table import Table
@@ -266,7 +338,7 @@ def write_predictions(df:pd.DataFrame, # predictions, as `predict` returns them
                       out:str|Path, # .csv, .ecsv or .fits file
                       targets, # the model's targets
                       id_col:str=DEFAULT_ID, # id column
-                      tta:bool=True, # the predictions are means over the 8 dihedral views
+                      tta:bool|str=True, # the TTA mode of the predictions (see `tta_mode`), named in the column descriptions
                      ):
     "Write `df` to `out` atomically in the format its extension names; ECSV and FITS with units and column descriptions"
     fmt, out = out_format(out), Path(out)
@@ -280,14 +352,13 @@ def write_predictions(df:pd.DataFrame, # predictions, as `predict` returns them
             fits.HDUList([fits.PrimaryHDU(), _fits_hdu(t)]).writeto(f)
         else: t.write(f, format=fmt)
 
-
 # %% ../nbs/05_predict.ipynb #c300f685
 def predict(model, # `GalaxyModel`, or its directory (written by `train`, `train --ensemble` or `crossval`)
             images, # directory of `<id>.jpg` images, or a packed store (directory or `PackedStore`)
             catalog=None, # catalogue naming the galaxies (file, astropy `Table` or `DataFrame`); default: every image in `images`
             out:str|Path|None=None, # .csv, .ecsv or .fits file to write (streamed, resumable; see `write_predictions`); `None` returns a DataFrame only
-            tta:bool=True, # average over the 8 dihedral symmetries
-            bs:int=32, # galaxies per batch (the network sees 8x as many images with TTA)
+            tta:bool|str=True, # test-time augmentation: 'dihedral' (`True`), 'paper' or 'none' (`False`); see `tta_views`
+            bs:int=32, # galaxies per batch (the network sees 8x as many images with dihedral TTA, 5x with 'paper')
             id_col:str=DEFAULT_ID, # id column of `catalog`
             device:str|None=None, # torch device (default: cuda if available, else cpu)
             progress:bool=True, # show a progress bar
@@ -297,15 +368,17 @@ def predict(model, # `GalaxyModel`, or its directory (written by `train`, `train
             workers:int=1, # threads reading images ahead of the network (0: read in the main thread)
             load:bool=True, # with `out`, read the finished file back and return it (False at survey scale: returns None)
             checkpoint_s:float=5., # seconds between checkpoints of the progress of `out` (the work a kill can lose)
+            tta_seed:int=0, # seed of the random views of `tta='paper'`
            ) -> pd.DataFrame|None:
     "Predict every galaxy of `catalog` (or `images`); unreadable images are reported and skipped"
     if out is not None: out_format(out) # a name that says no format fails before any work
+    tta, gen = tta_mode(tta), torch.Generator().manual_seed(tta_seed)
     model = model if isinstance(model, GalaxyModel) else GalaxyModel.load(model)
     src = open_images(images)
     if isinstance(src, Path) and not src.is_dir(): raise FileNotFoundError(f"image directory {src} does not exist")
     n, chunks = _id_chunks(src, catalog, id_col)
     device = torch.device(device or ('cuda' if torch.cuda.is_available() else 'cpu'))
-    nets = [inference_model(net, device, fast, bf16, compile, bs * (8 if tta else 1)) for net in model.nets]
+    nets = [inference_model(net, device, fast, bf16, compile, bs * TTA_MODES[tta]) for net in model.nets]
     read, header = _batch_loader(src, model.size), [id_col] + output_columns(model)
     sink = ResumableCSV(out, header, checkpoint_s)
     batches = _batches(chunks, bs, sink.done, sink.last_key)
@@ -315,7 +388,7 @@ def predict(model, # `GalaxyModel`, or its directory (written by `train`, `train
         for ids, (x, ok, bad) in _prefetch(lambda ids: (ids, read(ids)), batches, workers):
             if len(skipped) < 1000: skipped += [(ids[i], why) for i, why in bad]
             n_skipped += len(bad)
-            sink.write([] if x is None else _rows([ids[i] for i in ok], model_batch(model, nets, x.to(device), tta), header), len(ids), ids[-1])
+            sink.write([] if x is None else _rows([ids[i] for i in ok], model_batch(model, nets, x.to(device), tta, gen), header), len(ids), ids[-1])
         complete = True
     finally: sink.close(complete, _finish(out, model.targets, id_col, tta))
     _report_skipped(skipped, n_skipped, n)
@@ -341,8 +414,10 @@ def predict_cli(model:str, # run directory written by `metallicity-cnn train`
                 images:str, # directory of <objID>.jpg images, or a packed store (metallicity-cnn pack)
                 out:str, # .csv, .ecsv or .fits file to write (ECSV and FITS with units and column descriptions); rerun the same command to finish an interrupted run
                 catalog:str=None, # catalogue (CSV/FITS/ECSV) naming the galaxies; default: every image in --images
-                tta:bool=True, # average over the 8 dihedral symmetries (--no-tta for a single pass)
-                bs:int=32, # galaxies per batch (the network sees 8x as many images with TTA)
+                tta:str='dihedral', # test-time augmentation: dihedral (the 8 symmetries, exact), paper (Wu & Boada: the image and 4 random training augmentations) or none
+                no_tta:bool=False, # a single pass, the same as --tta none
+                tta_seed:int=0, # seed of the random views of --tta paper
+                bs:int=32, # galaxies per batch (the network sees 8x as many images with dihedral TTA, 5x with paper)
                 id_col:str=DEFAULT_ID, # id column of the catalogue
                 device:str=None, # torch device, e.g. cpu, cuda, cuda:1 (default: cuda if available)
                 fast:bool=True, # channels_last memory layout, same predictions (--no-fast for the plain model)
@@ -352,6 +427,6 @@ def predict_cli(model:str, # run directory written by `metallicity-cnn train`
                 checkpoint_s:float=5., # seconds between checkpoints of the progress (the work a kill can lose)
                ):
     "Predict metallicity (and the model's other targets) with a per-galaxy spread for a folder, catalogue or packed store of images"
-    predict(model, images, catalog, out=out, tta=tta, bs=bs, id_col=id_col, device=device, fast=fast, bf16=bf16,
+    predict(model, images, catalog, out=out, tta='none' if no_tta else tta, tta_seed=tta_seed, bs=bs, id_col=id_col, device=device, fast=fast, bf16=bf16,
             compile=compile, workers=workers, load=False, checkpoint_s=checkpoint_s)
     print(f"predict: predictions written to {out}")

@@ -67,6 +67,20 @@ def test_predict_folder_and_catalog(run_dir, sample, catalog, tmp_path):
     assert (d <= np.sqrt(7) * merged.oh_p50_tta_std.to_numpy() + 3e-5).all(), (d, merged.oh_p50_tta_std.to_numpy())
     assert d.max() > 1e-4  # TTA averaged views other than the single pass
 
+def test_predict_tta_modes(run_dir, sample, catalog, tmp_path):
+    "--tta paper (Wu & Boada's 1 + 4 random views) is reproducible for a --tta-seed and named in the FITS descriptions; a bad name is a one-line error"
+    from astropy.io import fits
+    catalog.head(4).to_csv(tmp_path/'cat.csv', index=False)
+    run = lambda out, *a, **kw: cli('predict', '--model', run_dir, '--images', sample/'images', '--catalog', tmp_path/'cat.csv', '--out', tmp_path/out, *a, **kw)
+    for out, a in (('a.csv', ('--tta', 'paper', '--tta-seed', 1)), ('b.csv', ('--tta', 'paper', '--tta-seed', 1)),
+                   ('c.csv', ('--tta', 'paper', '--tta-seed', 2)), ('d.csv', ()), ('p.fits', ('--tta', 'paper'))): run(out, *a)
+    a, b, c, d = (pd.read_csv(tmp_path/f) for f in ('a.csv', 'b.csv', 'c.csv', 'd.csv'))
+    assert a.equals(b) and not a.oh_p50_pred.equals(c.oh_p50_pred) and not a.oh_p50_pred.equals(d.oh_p50_pred) and (a.oh_p50_tta_std > 0).all()
+    h = fits.getheader(tmp_path/'p.fits', 1)
+    assert '5 views as Wu & Boada' in h['TCOMM2'] and '4 random' in h['TCOMM3']
+    r = run('e.csv', '--tta', 'flips', check=False)
+    assert r.returncode == 1 and 'tta must be one of dihedral, paper, none' in r.stderr and 'Traceback' not in r.stderr
+
 def test_predict_formats(run_dir, sample, catalog, tmp_path):
     "An ECSV catalogue in; CSV, ECSV and FITS out, the same numbers, with units and descriptions in ECSV and FITS"
     from astropy.table import Table
@@ -101,7 +115,8 @@ def test_help_lists_every_option():
     h = cli('train', '--help').stdout
     for o in ('--catalog', '--images', '--out', '--target', '--recipe', '--arch', '--size', '--bs', '--epochs', '--lr',
               '--pretrained', '--seed'): assert o in h
-    assert '--no-tta' in cli('predict', '--help').stdout
+    h = cli('predict', '--help').stdout
+    for o in ('--no-tta', '--tta', '--tta-seed'): assert o in h
 
 def test_bad_arguments_exit_nonzero_without_traceback(tmp_path, sample):
     for args in (['train', '--catalog', tmp_path/'none.csv', '--images', sample/'images', '--out', tmp_path/'r'],

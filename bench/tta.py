@@ -1,0 +1,67 @@
+"""Compare the test-time augmentation modes of `predict` on the VALIDATION galaxies of trained runs (test galaxies unused).
+
+For each run directory (model.json, model.pt, split.csv written by `train`), predicts its validation galaxies with no TTA,
+the exact 8 dihedral views (the default) and the authors' 1 + 4 random views (`tta='paper'`) for several TTA seeds, and
+prints RMSE and NMAD per run, their mean and sd over runs, and the paired difference dihedral minus paper (per run: the
+mean over TTA seeds, with the sd over seeds; over runs: the mean and sd of the per-run differences).
+
+    PYTHONPATH=$PWD python bench/tta.py /work/main/bench/out/real-default-s*        # TTA seeds 0 1 2
+    PYTHONPATH=$PWD python bench/tta.py RUN [RUN ...] --tta-seeds 0 1 2 3 4 --catalog CAT --images DIR
+"""
+import argparse, warnings
+from pathlib import Path
+import numpy as np, pandas as pd
+from metallicity_cnn.core import sample_dir, rmse, nmad
+from metallicity_cnn.train import split_rows
+from metallicity_cnn.predict import predict
+
+def run_metrics(run, cat, images, target, seeds, bs):
+    "`{mode: (rmse, nmad)}` on the run's validation galaxies; 'paper' modes are keyed `paper-s<seed>`"
+    valid = split_rows(run, cat, 'valid')
+    if not len(valid): raise ValueError(f"{run}/split.csv names no validation galaxy of the catalogue")
+    modes = [('none', 'none', 0), ('dihedral', 'dihedral', 0)] + [(f'paper-s{s}', 'paper', s) for s in seeds]
+    res = {}
+    for key, tta, s in modes:
+        p = predict(run, images, valid[['objID']], tta=tta, tta_seed=s, bs=32, progress=False, device='cpu')
+        assert p.objID.tolist() == valid.objID.tolist()
+        res[key] = (rmse(p[f'{target}_pred'], valid[target]), nmad(p[f'{target}_pred'], valid[target]))
+    return res, len(valid)
+
+def summary(res, seeds, i):
+    "`(none, dihedral, paper mean over seeds, paper sd over seeds, dihedral - paper mean, its sd over seeds)` of metric `i`"
+    paper = np.array([res[f'paper-s{s}'][i] for s in seeds])
+    diff = res['dihedral'][i] - paper
+    return res['none'][i], res['dihedral'][i], paper.mean(), paper.std(ddof=1) if len(seeds) > 1 else 0., diff.mean(), diff.std(ddof=1) if len(seeds) > 1 else 0.
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument('runs', nargs='+', help='run directories written by train')
+    p.add_argument('--tta-seeds', type=int, nargs='+', default=[0, 1, 2])
+    p.add_argument('--catalog', default=None, help='catalogue with objID and the target (default: the shared sample)')
+    p.add_argument('--images', default=None, help='image directory (default: the shared sample)')
+    p.add_argument('--target', default='oh_p50')
+    a = p.parse_args()
+    sample = sample_dir() if a.catalog is None or a.images is None else None
+    cat = pd.read_csv(a.catalog or sample/'catalog.csv', dtype={'objID': str})
+    images = Path(a.images or sample/'images')
+    runs = [Path(r) for r in a.runs if (Path(r)/'model.pt').is_file() and (Path(r)/'split.csv').is_file()]
+    if not runs: raise SystemExit("no complete run directory (model.pt and split.csv) among the arguments")
+    rows = []
+    for r in runs:
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore')
+            res, n = run_metrics(r, cat, images, a.target, a.tta_seeds, 32)
+        rows.append((r.name, n, summary(res, a.tta_seeds, 0), summary(res, a.tta_seeds, 1)))
+    print(f"TTA modes on validation galaxies; target {a.target}; paper TTA seeds {a.tta_seeds}; {len(runs)} runs")
+    for i, name in ((2, 'RMSE'), (3, 'NMAD')):
+        print(f"\n{name} (dex)   paper: mean +- sd over TTA seeds; d = dihedral - paper, mean +- sd over TTA seeds")
+        print(f"{'run':22s} {'n':>4s} {'none':>7s} {'dihedral':>8s} {'paper':>16s} {'d (dih-paper)':>18s}")
+        for nm, n, *m in rows:
+            v = m[i - 2]
+            print(f"{nm:22s} {n:4d} {v[0]:7.4f} {v[1]:8.4f} {v[2]:8.4f} +- {v[3]:.4f} {v[4]:+9.4f} +- {v[5]:.4f}")
+        v = np.array([r[i] for r in rows])
+        sd = v.std(0, ddof=1) if len(rows) > 1 else np.zeros(v.shape[1])
+        print(f"{'mean +- sd over runs':22s} {'':4s} {v[:, 0].mean():.4f}+-{sd[0]:.4f} {v[:, 1].mean():.4f}+-{sd[1]:.4f} "
+              f"{v[:, 2].mean():.4f}+-{sd[2]:.4f} {v[:, 4].mean():+.4f}+-{sd[4]:.4f} (runs with d < 0: {(v[:, 4] < 0).sum()}/{len(rows)})")
+
+if __name__ == '__main__': main()

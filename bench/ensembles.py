@@ -12,6 +12,7 @@ paired bootstrap difference against the single networks, and the coverage of the
 
     python bench/train_real.py --seeds 0 1 2 3 4      # the five seed runs (about 4 min each on 2 quiet cores)
     python bench/ensembles.py                         # then this (trains the 5 folds: about 20 min)
+    python bench/ensembles.py --seeds 0 1 2           # with 3 seed runs: a 3-member seed ensemble
 """
 import argparse, json
 from pathlib import Path
@@ -36,6 +37,7 @@ test, valid = single.split_rows(cat, 'test'), single.split_rows(cat, 'valid')
 for r in runs[1:]: assert GalaxyModel.load(r).split('test') == single.split('test'), f"{r} has another split"
 
 def preds(model): return test.merge(predict(model, sample/'images', test, progress=False), on='objID')
+def cover(m): return split_metrics(m.drop(columns='oh_p50'), test, ['oh_p50'], n_boot=0)['oh_p50'] # coverage of the error bars
 
 rng = np.random.default_rng(0)
 boot = rng.integers(0, len(test), (a.n_boot, len(test)))
@@ -45,13 +47,13 @@ rows, singles = {}, []
 for s, r in zip(a.seeds, runs):
     m = preds(r); singles.append(m.oh_p50_pred.to_numpy())
     rows[f'single seed {s}'] = summarize(m.oh_p50_pred, m.oh_p50, n_boot=a.n_boot)
-ens = calibrate_ensemble(GalaxyModel.ensemble(out/'ens5', runs, source='bench/ensembles.py', seeds=a.seeds), valid, sample/'images', progress=False)
+ens = calibrate_ensemble(GalaxyModel.ensemble(out/f'ens{len(runs)}', runs, source='bench/ensembles.py', seeds=a.seeds), valid, sample/'images', progress=False)
 me = preds(ens)
-rows['seed ensemble (5)'] = summarize(me.oh_p50_pred, me.oh_p50, n_boot=a.n_boot) | split_metrics(me, test, ['oh_p50'], n_boot=0)['oh_p50']
+rows[f'seed ensemble ({len(runs)})'] = cover(me) | summarize(me.oh_p50_pred, me.oh_p50, n_boot=a.n_boot)
 rest = cat[~cat.objID.isin(test.objID)]
 cv = crossval_run(rest, sample/'images', out/'cv320', folds=5, progress=True)
 mf = preds(GalaxyModel.load(out/'cv320'))
-rows['fold ensemble (5)'] = summarize(mf.oh_p50_pred, mf.oh_p50, n_boot=a.n_boot) | split_metrics(mf, test, ['oh_p50'], n_boot=0)['oh_p50']
+rows['fold ensemble (5)'] = cover(mf) | summarize(mf.oh_p50_pred, mf.oh_p50, n_boot=a.n_boot)
 
 print(f"\n80 test galaxies of split seed 0 (of 400); validation 80; bootstrap {a.n_boot}")
 print(f"{'model':24s} {'RMSE':>7s} {'68% interval':>17s} {'NMAD':>7s} {'bias':>7s} {'cov68':>6s} {'cov95':>6s}")
@@ -62,7 +64,7 @@ r3 = [rows[f'single seed {s}']['rmse'] for s in a.seeds[:3]]
 r5 = [rows[f'single seed {s}']['rmse'] for s in a.seeds]
 print(f"single network, seeds {a.seeds[:3]}: RMSE {np.mean(r3):.4f} ± {np.std(r3, ddof=1):.4f} (mean ± sd); all {len(r5)} seeds {np.mean(r5):.4f} ± {np.std(r5, ddof=1):.4f}")
 sb = np.mean([rmse_boot(x) for x in singles[:3]], 0)
-for k, m in (('seed ensemble (5)', me), ('fold ensemble (5)', mf)):
+for k, m in ((f'seed ensemble ({len(runs)})', me), ('fold ensemble (5)', mf)):
     d = rmse_boot(m.oh_p50_pred.to_numpy()) - sb
     print(f"{k} minus mean single (seeds {a.seeds[:3]}): {np.mean(d):+.4f} dex, paired bootstrap 68% [{np.quantile(d, 0.16):+.4f}, {np.quantile(d, 0.84):+.4f}], 95% [{np.quantile(d, 0.025):+.4f}, {np.quantile(d, 0.975):+.4f}]")
 print(f"error-bar scale k: seed ensemble {ens.meta['err_scale'][0]:.4f} (validation), fold ensemble {GalaxyModel.load(out/'cv320').meta['err_scale'][0]:.4f} (out of fold)")

@@ -118,13 +118,15 @@ def page_info(path:Path):
                 headings={h['id']: _signature(h) for h in main.select('h3[id], h4[id]')})
 
 def _public_api():
-    "Public top-level functions and classes per docs page, from nbdev's symbol index (`_modidx.py`)"
+    "Public top-level functions and classes per docs page, from nbdev's symbol index (`_modidx.py`) and each module's `__all__`"
+    import importlib
     from metallicity_cnn._modidx import d
     res = {}
     for mod,syms in d['syms'].items():
+        public = set(getattr(importlib.import_module(mod), '__all__', []))
         for sym,(link,_) in syms.items():
             name = sym[len(mod)+1:]
-            if '.' in name or name.startswith('_'): continue  # methods, private helpers
+            if '.' in name or name.startswith('_') or name not in public: continue  # methods, private helpers, `#| exporti` names
             page, anchor = link.split('#')
             res.setdefault(page, {})[anchor] = name
     return res

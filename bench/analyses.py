@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 from metallicity_cnn.core import sample_dir, load_json
 from metallicity_cnn.train import train_run
-from metallicity_cnn.evaluate import evaluate_run
+from metallicity_cnn.evaluate import evaluate_run, report_metrics
 from metallicity_cnn.analyses import baselines, resolution_study, PAPER_SIZES, PAPER_RMSE
 
 p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -59,7 +59,7 @@ if {'evaluate', 'baselines'} & set(a.steps):
 if 'evaluate' in a.steps:
     t = step('evaluate on the test split')
     r = evaluate_run(run, cat, images, out/'report', split='test', progress=False)
-    for k, v in r['metrics'].items():
+    for k, v in report_metrics(r).items():
         print(f"{k}: RMSE {v['rmse']:.4f} [{v['rmse_ci68'][0]:.4f}, {v['rmse_ci68'][1]:.4f}] NMAD {v['nmad']:.4f} "
               f"[{v['nmad_ci68'][0]:.4f}, {v['nmad_ci68'][1]:.4f}] bias {v['bias']:+.4f} n {v['n']}")
         u = r['uncertainty'][k]
@@ -74,6 +74,9 @@ if 'evaluate' in a.steps:
             s = z['scatter_ratio']
             print(f"MZR scatter at fixed true mass: NMAD true {s['nmad_true']:.4f}, CNN {s['nmad_pred']:.4f}, "
                   f"ratio {s['ratio']:.3f} +- {s['ratio_err']:.3f} (paper 0.82 +- 0.08)")
+    if r.get('limits'):
+        v = report_metrics(r)['oh_p50']
+        print(f"oh_p50: information limit {v['information_limit']:.4f}, RMSE/limit {v['rmse_over_limit']:.2f}, realised floor {v['floor_realised']:.4f}")
     print(f"figures: {', '.join(f for v in r['figures'].values() for f in v)} in {out/'report'} ({time.time() - t:.0f} s)")
 
 if 'baselines' in a.steps:

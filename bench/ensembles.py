@@ -17,7 +17,7 @@ paired bootstrap difference against the single networks, and the coverage of the
 import argparse, json
 from pathlib import Path
 import numpy as np, pandas as pd
-from metallicity_cnn.core import sample_dir, summarize, rmse
+from metallicity_cnn.core import sample_dir, summarize, rmse, save_json
 from metallicity_cnn.model import GalaxyModel
 from metallicity_cnn.train import calibrate_ensemble, split_metrics
 from metallicity_cnn.crossval import crossval_run
@@ -69,5 +69,6 @@ for k, m in ((f'seed ensemble ({len(runs)})', me), ('fold ensemble (5)', mf)):
     print(f"{k} minus mean single (seeds {a.seeds[:3]}): {np.mean(d):+.4f} dex, paired bootstrap 68% [{np.quantile(d, 0.16):+.4f}, {np.quantile(d, 0.84):+.4f}], 95% [{np.quantile(d, 0.025):+.4f}, {np.quantile(d, 0.975):+.4f}]")
 print(f"error-bar scale k: seed ensemble {ens.meta['err_scale'][0]:.4f} (validation), fold ensemble {GalaxyModel.load(out/'cv320').meta['err_scale'][0]:.4f} (out of fold)")
 print(f"median member spread on the test galaxies: seed ensemble {me.oh_p50_member_std.median():.4f}, fold ensemble {mf.oh_p50_member_std.median():.4f}; median err {me.oh_p50_err.median():.4f}, {mf.oh_p50_err.median():.4f}")
-print(f"cross-validation of the 320: out-of-fold RMSE {cv['oof']['oh_p50']['rmse']:.4f} [{cv['oof']['oh_p50']['rmse_ci68'][0]:.4f}, {cv['oof']['oh_p50']['rmse_ci68'][1]:.4f}], per fold {cv['fold_spread']['oh_p50']['rmse']['mean']:.4f} ± {cv['fold_spread']['oh_p50']['rmse']['sd']:.4f}")
-json.dump({k: {kk: vv for kk, vv in v.items()} for k, v in rows.items()}, open(out/'ensembles.json', 'w'), indent=1, default=float)
+print(f"cross-validation of the 320: out-of-fold RMSE {cv['metrics']['oof']['oh_p50']['rmse']:.4f} [{cv['metrics']['oof']['oh_p50']['rmse_ci68'][0]:.4f}, {cv['metrics']['oof']['oh_p50']['rmse_ci68'][1]:.4f}], per fold {cv['fold_spread']['oh_p50']['rmse']['mean']:.4f} ± {cv['fold_spread']['oh_p50']['rmse']['sd']:.4f}")
+save_json(dict(rows=rows, seeds=a.seeds, single_rmse=r5, n_test=len(test), n_valid=len(valid), n_boot=a.n_boot,
+               oof=cv['metrics']['oof']['oh_p50'], fold_spread=cv['fold_spread']['oh_p50']), out/'ensembles.json')

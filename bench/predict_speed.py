@@ -85,7 +85,7 @@ def main():
         cat = pd.DataFrame({'objID': store.ids[:n]}) if n <= len(store) else pd.DataFrame({'objID': np.resize(store.ids.to_numpy(), n)}).drop_duplicates()
         ref = None
         for v in ['fp32'] + a.variants:
-            kw = dict(fast=False) if v == 'fp32' else VARIANTS[v]
+            kw = dict(channels_last=False) if v == 'fp32' else VARIANTS[v]
             bare = bare_rate(model, x)
             reset_peak()
             res, ends, t0 = timed_predict(run, store, cat, bs, tta, **kw)

@@ -37,7 +37,7 @@ for s in a.seeds:
     run = Path(a.out)/f'real-{tag}-s{s}'
     m = train_run(cat, sample/'images', run, recipe=a.recipe, seed=s, split_seed=a.split_seed, progress=False, **over)
     wall = time.time() - t0
-    te, va = m['test']['oh_p50'], m['valid']['oh_p50']
+    te, va = m['metrics']['test']['oh_p50'], m['metrics']['valid']['oh_p50']
     rows.append(dict(seed=s, valid_rmse=va['rmse'], test_rmse=te['rmse'], test_nmad=te['nmad'], wall_s=wall))
     print(f"seed {s}: test RMSE {te['rmse']:.4f} [{te['rmse_ci68'][0]:.4f}, {te['rmse_ci68'][1]:.4f}]  "
           f"NMAD {te['nmad']:.4f} [{te['nmad_ci68'][0]:.4f}, {te['nmad_ci68'][1]:.4f}]  "
@@ -51,4 +51,4 @@ print(f"\n{tag}: test RMSE mean {r.test_rmse.mean():.4f} sd {r.test_rmse.std(ddo
 if len(preds) > 1:
     ens = summarize(np.mean(preds, 0), test.oh_p50.to_numpy())
     print(f"ensemble of {len(preds)} seeds: test RMSE {ens['rmse']:.4f} [{ens['rmse_ci68'][0]:.4f}, {ens['rmse_ci68'][1]:.4f}] NMAD {ens['nmad']:.4f}")
-print(f"mean predictor (train mean) test RMSE {m['test']['oh_p50']['rmse_mean_predictor']:.4f}")
+print(f"mean predictor (train mean) test RMSE {m['metrics']['test']['oh_p50']['rmse_mean_predictor']:.4f}")

@@ -38,6 +38,14 @@ def _finished(run, recipe, seed, split_seed, target):
     return (m.get('recipe') == recipe and m.get('seed') == seed and m.get('split_seed') == split_seed and m.get('targets') == [target])
 
 # %% ../nbs/09_analyses.ipynb #f4393e0e
+def _size_row(df, images, run, target, recipe, seed, split_seed, pretrained, id_col, progress, **overrides) -> dict:
+    "Test statistics of `recipe` with `overrides` (the size among them) in `run`, trained unless `run` holds it finished"
+    if _finished(run, get_recipe(recipe, **overrides), seed, split_seed, target): m = load_metrics(run)
+    else: m = train_run(df, images, run, targets=(target,), recipe=recipe, seed=seed, split_seed=split_seed, pretrained=pretrained,
+                        id_col=id_col, progress=progress, **overrides)
+    te = m['metrics']['test'][target]
+    return dict(size=overrides['size'], **{k: te[k] for k in ('n', 'rmse', 'nmad', 'bias', 'rmse_ci68', 'nmad_ci68', 'rmse_mean_predictor')})
+
 def resolution_study(catalog, # catalogue: file (CSV, FITS, ECSV), astropy `Table` or `DataFrame`
                      images:str|Path, # directory of `<id>.jpg` images (at the largest size)
                      out:str|Path, # directory for the runs, `resolution.json` and the figure
@@ -56,14 +64,9 @@ def resolution_study(catalog, # catalogue: file (CSV, FITS, ECSV), astropy `Tabl
     if not sizes or sizes[-1] < 1: raise ValueError(f"sizes must be positive integers, got {sizes}")
     if 'size' in overrides: raise ValueError("give the image sizes with `sizes`, not `size`")
     df = read_table(catalog, id_col)
-    out, rows = Path(out), []
-    for s in sizes:
-        run, r = out/f'size{s:03d}', get_recipe(recipe, size=s, **overrides)
-        if _finished(run, r, seed, split_seed, target): m = load_json(run/'metrics.json')
-        else: m = train_run(df, images, run, targets=(target,), recipe=recipe, seed=seed, split_seed=split_seed, pretrained=pretrained,
-                            id_col=id_col, progress=progress, size=s, **overrides)
-        te = m['test'][target]
-        rows.append(dict(size=s, **{k: te[k] for k in ('n', 'rmse', 'nmad', 'bias', 'rmse_ci68', 'nmad_ci68', 'rmse_mean_predictor')}))
+    out = Path(out)
+    rows = [_size_row(df, images, out/f'size{s:03d}', target, recipe, seed, split_seed, pretrained, id_col, progress, size=s, **overrides)
+            for s in sizes]
     true = split_rows(out/f'size{sizes[0]:03d}', df, 'test', id_col)[target].to_numpy(float)
     res = dict(target=target, recipe=get_recipe(recipe, **overrides), seed=seed, split_seed=split_seed, sizes=rows,
                mean_predictor=dict(rmse=rows[0]['rmse_mean_predictor'], nmad=float(mad_std(true))),

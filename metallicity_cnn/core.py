@@ -13,9 +13,10 @@ from astropy.stats import mad_std
 from scipy.stats import binned_statistic
 
 # %% auto #0
-__all__ = ['SENTINEL', 'DEFAULT_ID', 'DEFAULT_TARGET', 'IMAGENET_STATS', 'rmse', 'nmad', 'bias', 'binned_stats', 'bootstrap_ci',
-           'summarize', 'check_unique_ids', 'interactive', 'LogProgress', 'track', 'atomic_write', 'json_plain',
-           'save_json', 'load_json', 'json_floats', 'ResumableCSV']
+__all__ = ['SENTINEL', 'DEFAULT_ID', 'DEFAULT_TARGET', 'IMAGENET_STATS', 'METRICS_SCHEMA', 'METRICS_COMMANDS', 'METRICS_SPLITS',
+           'STAT_KEYS', 'rmse', 'nmad', 'bias', 'binned_stats', 'bootstrap_ci', 'summarize', 'check_unique_ids',
+           'interactive', 'LogProgress', 'track', 'atomic_write', 'json_plain', 'save_json', 'load_json', 'json_floats',
+           'check_metrics', 'metrics_doc', 'save_metrics', 'load_metrics', 'ResumableCSV']
 
 # %% ../nbs/00_core.ipynb #8e96074d
 SENTINEL = -9999.
@@ -184,6 +185,45 @@ def json_floats(v):
     "A float, or a list of floats, from a number or array, with NaN and infinities as `None` (JSON has no NaN)"
     a = np.asarray(v, float)
     return [None if not np.isfinite(x) else float(x) for x in a] if a.ndim else (None if not np.isfinite(a) else float(a))
+
+# %% ../nbs/00_core.ipynb #bff06fcc
+METRICS_SCHEMA = 1
+METRICS_COMMANDS = ('train', 'evaluate', 'demo', 'crossval')
+METRICS_SPLITS = ('train', 'valid', 'test', 'oof', 'all')
+STAT_KEYS = ('n', 'rmse', 'nmad', 'bias')
+
+def check_metrics(doc:dict, # a `metrics.json` document
+                  source:str='metrics', # what to name in messages (e.g. the file)
+                 ) -> dict:
+    "`doc` if it has the layout of `metrics.json` (see above), else a `ValueError` saying what is wrong"
+    if not isinstance(doc, dict) or doc.get('schema') != METRICS_SCHEMA:
+        raise ValueError(f"{source} is not a metrics.json of schema {METRICS_SCHEMA} (schema {doc.get('schema') if isinstance(doc, dict) else None}); "
+                         "it was written by an older version: rerun the command that wrote it")
+    if doc.get('command') not in METRICS_COMMANDS: raise ValueError(f"{source}: command must be one of {METRICS_COMMANDS}, got {doc.get('command')!r}")
+    for split, per in doc.get('metrics', {}).items():
+        if split not in METRICS_SPLITS: raise ValueError(f"{source}: split must be one of {METRICS_SPLITS}, got {split!r}")
+        for t, st in per.items():
+            miss = [k for k in STAT_KEYS if k not in st]
+            if miss: raise ValueError(f"{source}: metrics.{split}.{t} lacks {miss}")
+    if not doc.get('metrics'): raise ValueError(f"{source} holds no metrics")
+    return doc
+
+def metrics_doc(command:str, # the writer, one of `METRICS_COMMANDS`
+                metrics:dict, # `{split: {target: stats}}`
+                **context, # what else the command reports
+               ) -> dict:
+    "A validated `metrics.json` document"
+    return check_metrics(dict(schema=METRICS_SCHEMA, command=command, metrics=metrics, **context))
+
+def save_metrics(doc:dict, path:str|Path):
+    "Validate `doc` (`check_metrics`) and write it to `path` as strict JSON, atomically"
+    save_json(check_metrics(doc, str(path)), path)
+
+def load_metrics(path:str|Path) -> dict:
+    "The validated `metrics.json` document at `path` (a run, report, demo or cross-validation directory, or the file)"
+    p = Path(path)/'metrics.json' if Path(path).is_dir() else Path(path)
+    return check_metrics(load_json(p), str(p))
+
 
 # %% ../nbs/00_core.ipynb #73f13179
 class ResumableCSV:

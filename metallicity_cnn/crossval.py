@@ -52,7 +52,7 @@ def crossval_metrics(oof:pd.DataFrame, # out-of-fold predictions with a `fold` c
     per_fold = {int(i): split_metrics(g, truth, targets, id_col=id_col, n_boot=0) for i, g in oof.groupby('fold')}
     spread = {t: {k: dict(mean=float(np.mean(v := [m[t][k] for m in per_fold.values()])), sd=float(np.std(v, ddof=1)))
                   for k in ('rmse', 'nmad', 'bias')} for t in targets}
-    return dict(oof=split_metrics(oof, truth, targets, id_col=id_col, n_boot=n_boot), folds=per_fold, fold_spread=spread)
+    return dict(metrics={'oof': split_metrics(oof, truth, targets, id_col=id_col, n_boot=n_boot)}, folds=per_fold, fold_spread=spread)
 
 # %% ../nbs/06a_crossval.ipynb #b049913b
 def fold_ensemble(out:Path, # cross-validation directory, with the fold runs `fold<i>`
@@ -67,12 +67,19 @@ def fold_ensemble(out:Path, # cross-validation directory, with the fold runs `fo
 
 
 # %% ../nbs/06a_crossval.ipynb #25eb0329
+def _fold_oof(df, fold, i, src, run:Path, targets, recipe, seed, fold_seed, id_col, tta, progress, **overrides) -> pd.DataFrame:
+    "Out-of-fold predictions of fold `i`: read from `run` when done, else trained now"
+    done = (run/'oof.csv').exists()
+    if progress: print(f"crossval: fold {i+1}/{fold.max() + 1} {'done already' if done else 'training'} ({(fold == i).sum()} held out)")
+    if done: return pd.read_csv(run/'oof.csv', dtype={id_col: str})
+    return _run_fold(df, fold, i, src, run, targets, recipe, seed, fold_seed, id_col, tta, progress, **overrides)
+
 def crossval_run(catalog, # catalogue file (CSV, FITS, ECSV) or DataFrame, with a `fold` column to give the folds
                  images, # directory of `<id>.jpg` images, or a packed store
                  out:str|Path, # cross-validation directory to write (or to resume)
                  folds:int=5, # number of folds
                  targets=(DEFAULT_TARGET,), # target column(s); the first stratifies the folds
-                 recipe:str='default', # training recipe (see `RECIPES`)
+                 recipe:str='auto', # training recipe (see `RECIPES`), or 'auto' (chosen for each fold's number of training galaxies)
                  seed:int=0, # training seed of fold 0's model; fold i's is `seed + i`
                  fold_seed:int=0, # seed of the folds and of each fold's validation draw
                  id_col:str=DEFAULT_ID, # id column
@@ -85,22 +92,16 @@ def crossval_run(catalog, # catalogue file (CSV, FITS, ECSV) or DataFrame, with 
     targets = [targets] if isinstance(targets, str) else list(targets)
     df, rep = load_catalog(catalog, src, targets, id_col, progress=progress)
     fold = _fold_table(out, df, id_col, folds, fold_seed, targets[0])
-    oofs = []
-    for i in range(folds):
-        run = out/f'fold{i}'
-        done = (run/'oof.csv').exists()
-        if progress: print(f"crossval: fold {i+1}/{folds} {'done already' if done else 'training'} ({(fold == i).sum()} held out)")
-        oofs.append(pd.read_csv(run/'oof.csv', dtype={id_col: str}) if done else
-                    _run_fold(df, fold, i, src, run, targets, recipe, seed + i, fold_seed, id_col, tta, progress, **overrides))
-    oof = pd.concat(oofs, ignore_index=True)
+    oof = pd.concat([_fold_oof(df, fold, i, src, out/f'fold{i}', targets, recipe, seed + i, fold_seed, id_col, tta, progress, **overrides)
+                     for i in range(folds)], ignore_index=True)
     oof[id_col] = oof[id_col].astype(str)
     truth = df.assign(**{id_col: df[id_col].astype(str)})
-    res = dict(crossval_metrics(oof, truth, targets, id_col), n_folds=folds, fold_seed=fold_seed, recipe=recipe, seed=seed,
+    res = metrics_doc('crossval', **crossval_metrics(oof, truth, targets, id_col), n_folds=folds, fold_seed=fold_seed, recipe=recipe, seed=seed,
                catalog=rep.to_dict(), seconds=round(time.time() - t0, 1))
     oof = truth[[id_col] + targets].merge(oof, on=id_col)
     with atomic_write(out/'oof.csv') as f: oof.to_csv(f, index=False)
     res['err_scale'] = fold_ensemble(out, folds, oof, targets, recipe=recipe, fold_seed=fold_seed).meta['err_scale']
-    save_json(res, out/'metrics.json')
+    save_metrics(res, out/'metrics.json')
     return res
 
 # %% ../nbs/06a_crossval.ipynb #8a8e3b41
@@ -110,7 +111,7 @@ def crossval_cli(catalog:str, # catalogue of galaxies (CSV, FITS or ECSV) with t
                  out:str, # cross-validation directory to write; rerun the same command to finish an interrupted one
                  folds:int=5, # number of folds (stratified by the first target unless the catalogue has a fold column)
                  target:list[str]=DEFAULT_TARGET, # target column(s), e.g. --target oh_p50 lgm_tot_p50
-                 recipe:str='default', # training recipe: 'default', 'paper' (Wu & Boada 2019), 'tiny' (tests)
+                 recipe:str='auto', # training recipe: 'auto' (chosen for the sample size), 'default', 'large', 'paper' (Wu & Boada 2019), 'tiny' (tests)
                  seed:int=0, # training seed of fold 0 (fold i: seed + i)
                  fold_seed:int=0, # seed of the folds and of each fold's validation galaxies
                  id_col:str=DEFAULT_ID, # id column of the catalogue
@@ -118,7 +119,7 @@ def crossval_cli(catalog:str, # catalogue of galaxies (CSV, FITS or ECSV) with t
                 ):
     "k-fold cross-validation: one model per fold, out-of-fold predictions (oof.csv) and metrics for every galaxy"
     res = crossval_run(catalog, images, out, folds, target, recipe, seed, fold_seed, id_col, tta)
-    for t, m in res['oof'].items():
+    for t, m in res['metrics']['oof'].items():
         s = res['fold_spread'][t]['rmse']
         print(f"crossval {t}: out-of-fold RMSE {m['rmse']:.4f} [{m['rmse_ci68'][0]:.4f}, {m['rmse_ci68'][1]:.4f}], "
               f"NMAD {m['nmad']:.4f} over {m['n']} galaxies; per-fold RMSE {s['mean']:.4f} ± {s['sd']:.4f} ({folds} folds)")

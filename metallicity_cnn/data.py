@@ -262,7 +262,7 @@ def augmentation(name:str|bool='dihedral', # 'dihedral', 'paper' or 'none' (`Tru
 # %% ../nbs/01_data.ipynb #130c5857
 def galaxy_dls(df:pd.DataFrame, # validated catalogue
                images:str|Path, # image directory
-               split, # array of 'train'/'valid'/'test' per row
+               labels, # split label of each row: 'train', 'valid' or 'test' (from `make_split`)
                targets=(DEFAULT_TARGET,), # target column(s)
                size:int=64, # image side in pixels
                bs:int=32, # batch size
@@ -275,9 +275,9 @@ def galaxy_dls(df:pd.DataFrame, # validated catalogue
               ):
     "fastai `DataLoaders` of (image, targets) for the train and valid rows of `df`; `images` a JPEG directory or an image store"
     targets = [targets] if isinstance(targets, str) else list(targets)
-    split = np.asarray(split)
-    use = split != 'test'
-    d, s = df[use].reset_index(drop=True), split[use]
+    labels = np.asarray(labels)
+    use = labels != 'test'
+    d, s = df[use].reset_index(drop=True), labels[use]
     if not (s == 'train').any() or not (s == 'valid').any(): raise ValueError("need at least one 'train' and one 'valid' galaxy")
     item_aug, batch_aug = augmentation(augment)
     if is_image_store(images):

@@ -10,7 +10,7 @@ from pathlib import Path
 from fastcore.script import call_parse
 from .simulate import simulate_survey
 from .train import train_run
-from .evaluate import evaluate_run
+from .evaluate import evaluate_run, report_metrics
 
 # %% auto #0
 __all__ = ['demo', 'summary', 'demo_cli']
@@ -41,22 +41,20 @@ def demo(out:str|Path='demo-run', # directory for the survey, the model and the 
     t1 = time.time()
     m = train_run(cat, imgs, out/'model', recipe=recipe, seed=seed, progress=progress, **overrides)
     rep = evaluate_run(out/'model', cat, imgs, out/'report', split='test', progress=progress)
-    t = rep['metrics']['oh_p50']
-    res = dict(t, floor=s['noise_floor'], rmse_over_floor=t['rmse'] / s['noise_floor'], floor_realised=rep.get('floor_realised'),
-               information_limit=rep.get('information_limit'), rmse_over_limit=rep.get('rmse_over_limit'),
-               rmse_mean_predictor=m['test']['oh_p50']['rmse_mean_predictor'], n_galaxies=n, recipe=recipe,
-               simulate_seconds=round(t1 - t0, 1), wall_seconds=round(time.time() - t0, 1),
-               figure=str(out/'report'/'truth_vs_pred_oh_p50.png'))
-    save_json(res, out/'metrics.json')
+    t = report_metrics(rep)['oh_p50'] | {'rmse_mean_predictor': m['metrics']['test']['oh_p50']['rmse_mean_predictor']}
+    res = metrics_doc('demo', {'test': {'oh_p50': t}}, survey=dict(n=n, seed=seed, noise_floor=s['noise_floor']), recipe=recipe,
+                      simulate_seconds=round(t1 - t0, 1), wall_seconds=round(time.time() - t0, 1), figure=str(out/'report'/'truth_vs_pred_oh_p50.png'))
+    save_metrics(res, out/'metrics.json')
     return res
 
 # %% ../nbs/10_demo.ipynb #010e8b4d
 def summary(res:dict) -> str:
     "One short paragraph summarising a demo run"
-    lim = (f"information limit {res['information_limit']:.3f} dex, RMSE/limit {res['rmse_over_limit']:.2f}; "
-           f"realised floor {res['floor_realised']:.3f} dex (below any image-based method); " if res.get('information_limit') else '')
-    return (f"test RMSE {res['rmse']:.3f} dex, NMAD {res['nmad']:.3f} dex (n={res['n']}); {lim}"
-            f"mean predictor RMSE {res['rmse_mean_predictor']:.3f} dex; wall time {res['wall_seconds']:.0f} s")
+    t = res['metrics']['test']['oh_p50']
+    lim = (f"information limit {t['information_limit']:.3f} dex, RMSE/limit {t['rmse_over_limit']:.2f}; "
+           f"realised floor {t['floor_realised']:.3f} dex (below any image-based method); " if t.get('information_limit') else '')
+    return (f"test RMSE {t['rmse']:.3f} dex, NMAD {t['nmad']:.3f} dex (n={t['n']}); {lim}"
+            f"mean predictor RMSE {t['rmse_mean_predictor']:.3f} dex; wall time {res['wall_seconds']:.0f} s")
 
 # %% ../nbs/10_demo.ipynb #a4b9d742
 @call_parse

@@ -32,7 +32,7 @@ __all__ = ['LABELS', 'FIGURE_FORMATS', 'GALLERY_ROWS', 'HIST_CMAP', 'IMAGE_BANDS
            'plot_truth_pred', 'image_features', 'limit_regressor', 'is_simulated', 'survey_limits', 'run_limits',
            'coverage', 'calibration', 'uncertainty_stats', 'plot_uncertainty', 'mzr_residuals', 'scatter_ratio',
            'binned_nmad', 'paper_scatter_ratio', 'mzr_stats', 'plot_mzr', 'noise_floor', 'report_stats',
-           'report_figures', 'evaluate_run', 'evaluate_cli']
+           'report_metrics', 'report_figures', 'evaluate_run', 'evaluate_cli']
 
 # %% ../nbs/07_evaluate.ipynb #147815f6
 LABELS = {'oh_p50': '12 + log(O/H)', 'lgm_tot_p50': r'log $M_*$ [$M_\odot$]'}
@@ -506,15 +506,18 @@ def report_stats(preds:pd.DataFrame, # predictions.csv rows: id, true targets, `
                  n_gallery:int=5, # galaxies per gallery row
                  seed:int=0, # seed of the gallery's random row and of the bootstrap
                  n_boot:int=1000, # bootstrap resamples
+                 split:str='all', # the split the rows are, the key of `metrics`
                 ) -> dict:
-    "`metrics`, `binned`, `gallery`, `uncertainty` (and `mzr`) of the rows `preds`, JSON-ready"
-    res = dict(metrics={}, binned={}, gallery={}, uncertainty={})
+    "`metrics` (`{split: {target: stats}}`, as in `metrics.json`), `binned`, `gallery`, `uncertainty` (and `mzr`) of the rows `preds`, JSON-ready"
+    res, per = dict(metrics={split: {}}, binned={}, gallery={}, uncertainty={}), {}
     for t in targets:
         ids, pred, true, spread, sigma = _pred_true_spread(preds, t, gaussian, id_col)
-        res['metrics'][t] = summarize(pred, true, n_boot, seed)
+        per[t] = summarize(pred, true, n_boot, seed)
         res['binned'][t] = truth_pred_stats(pred, true)
         res['gallery'][t] = gallery_selection(ids, pred, true, n_gallery, seed)
-        res['uncertainty'][t] = uncertainty_stats(pred, true, spread, sigma)
+        res['uncertainty'][t] = u = uncertainty_stats(pred, true, spread, sigma)
+        per[t].update({k: u[k] for k in ('coverage68', 'coverage95') if k in u})
+    res['metrics'][split] = per
     if _has_mzr(preds, targets): res['mzr'] = mzr_stats(preds, n_boot, seed)
     return res
 
@@ -526,6 +529,12 @@ def _have_jpegs(sel, images):
                            "pass the directory of JPEGs rather than a packed store to draw it")
     return not miss
 
+def report_metrics(stats:dict, # from `report_stats`, or a report's `metrics.json`
+                  ) -> dict:
+    "`{target: stats}` of a report, which holds one split"
+    (per,) = stats['metrics'].values()
+    return per
+
 def report_figures(preds:pd.DataFrame, # predictions.csv rows
                    stats:dict, # from `report_stats`
                    images:str|Path, # image directory (for the gallery)
@@ -534,23 +543,23 @@ def report_figures(preds:pd.DataFrame, # predictions.csv rows
                    id_col:str=DEFAULT_ID, # id column
                   ) -> dict:
     "`{name: Figure}` of the report"
-    figs = {}
+    figs, per = {}, report_metrics(stats)
     for t in targets:
         _, pred, true, spread, _ = _pred_true_spread(preds, t, gaussian, id_col)
         lab = target_label(t)
         if _have_jpegs(stats['gallery'][t], images): figs[f'gallery_{t}'] = plot_gallery(stats['gallery'][t], images, lab)
-        figs[f'truth_vs_pred_{t}'] = plot_truth_pred(pred, true, stats['binned'][t], stats['metrics'][t], lab,
+        figs[f'truth_vs_pred_{t}'] = plot_truth_pred(pred, true, stats['binned'][t], per[t], lab,
                                                     stats.get('limits') if t == METAL else None)
         figs[f'uncertainty_{t}'] = plot_uncertainty(pred, true, spread, stats['uncertainty'][t], lab)
     if 'mzr' in stats: figs['mzr'] = plot_mzr(preds, stats['mzr'])
     return figs
 
 # %% ../nbs/07_evaluate.ipynb #c51c9e36
-def _limit_fields(lim, metal):
-    "`floor_realised`, `information_limit`, `rmse_over_limit` and the `limits` of a run on a simulated survey"
-    if not lim: return dict(limits=None)
-    return dict(floor_realised=lim['floor_realised'], information_limit=lim['information_limit'],
-                rmse_over_limit=metal['rmse'] / lim['information_limit'], limits=lim)
+def _add_limits(res, lim):
+    "Put the `limits` of a run on a simulated survey in the report `res`, and `floor_realised`, `information_limit`, `rmse_over_limit` in its metallicity statistics"
+    res['limits'] = lim
+    if lim: report_metrics(res)[METAL].update(floor_realised=lim['floor_realised'], information_limit=lim['information_limit'],
+                                              rmse_over_limit=report_metrics(res)[METAL]['rmse'] / lim['information_limit'])
 
 def _predictions(model:GalaxyModel, df, images, split, tta, progress):
     "`(rows, predictions)` of the galaxies evaluated: those of `split` (all without one); 'oof' reads a cross-validation's out-of-fold predictions"
@@ -584,13 +593,13 @@ def evaluate_run(model, # `GalaxyModel` or its directory (written by `train`, `t
     extra = [c for c in (METAL, MASS) if c in df and c not in targets]
     with atomic_write(Path(out)/'predictions.csv') as f: df[[id_col] + targets + extra].merge(preds, on=id_col).to_csv(f, index=False)
     m = pd.read_csv(Path(out)/'predictions.csv', dtype={id_col: str}) # every number from exactly what is on disk
-    res = dict(report_stats(m, targets, model.gaussian, id_col, n_gallery, seed), catalog=rep.to_dict(), model=str(model.path),
+    res = metrics_doc('evaluate', **report_stats(m, targets, model.gaussian, id_col, n_gallery, seed, split=split or 'all'), catalog=rep.to_dict(), model=str(model.path),
                split=split, tta=tta, gaussian=model.gaussian, ensemble=len(model), n=len(m), noise_floor=noise_floor(df, targets), figures={})
     if METAL in targets and is_simulated(df) and (model.path/'split.csv').exists():
-        res.update(_limit_fields(run_limits(model.path, full, m[id_col], id_col, seed), res['metrics'][METAL]))
+        _add_limits(res, run_limits(model.path, full, m[id_col], id_col, seed))
     if figures:
         for name, fig in report_figures(m, res, images, targets, model.gaussian, id_col).items(): res['figures'][name] = save_figure(fig, Path(out)/name)
-    save_json(res, Path(out)/'metrics.json')
+    save_metrics(res, Path(out)/'metrics.json')
     return res
 
 @patch_to(GalaxyModel)
@@ -616,7 +625,7 @@ def evaluate_cli(model:str, # model directory written by `metallicity-cnn train`
                 ):
     "Metrics and figures of a trained model on a labelled catalogue: gallery, truth vs prediction, uncertainties, mass-metallicity relation"
     res = evaluate_run(model, catalog, images, out, tta, split, figures=figures, seed=seed)
-    for t, v in res['metrics'].items():
+    for t, v in report_metrics(res).items():
         print(f"{t}: RMSE {v['rmse']:.4f} [{v['rmse_ci68'][0]:.4f}, {v['rmse_ci68'][1]:.4f}] "
               f"NMAD {v['nmad']:.4f} bias {v['bias']:+.4f} n {v['n']}")
         u = res['uncertainty'][t]
@@ -624,7 +633,7 @@ def evaluate_cli(model:str, # model directory written by `metallicity-cnn train`
     if res.get('limits'):
         l = res['limits']
         print(f"oh_p50: information limit {l['information_limit']:.4f} [{l['information_limit_ci68'][0]:.4f}, {l['information_limit_ci68'][1]:.4f}] "
-              f"(RMSE/limit {res['rmse_over_limit']:.2f}); realised floor {l['floor_realised']:.4f}, which no image-based method reaches")
+              f"(RMSE/limit {report_metrics(res)[METAL]['rmse_over_limit']:.2f}); realised floor {l['floor_realised']:.4f}, which no image-based method reaches")
     if 'mzr' in res and 'scatter_ratio' in res['mzr']:
         s = res['mzr']['scatter_ratio']
         print(f"MZR scatter ratio NMAD(CNN)/NMAD(true) {s['ratio']:.3f} ± {s['ratio_err']:.3f} (about quadratic fits); "

@@ -160,13 +160,13 @@ class FastModel(torch.nn.Module):
 # %% ../nbs/05_predict.ipynb #319ef487
 def inference_model(model:torch.nn.Module, # from `load_model`
                     device='cpu', # torch device
-                    fast:bool=True, # channels_last memory layout (float32, same predictions)
+                    channels_last:bool=True, # channels_last memory layout (float32, same predictions)
                     bf16:bool=False, # bfloat16 body where the hardware computes it natively (2x faster; ~0.002 dex typical, 0.005-0.02 at worst)
                     compile:bool=False, # `torch.compile` the body with frozen weights (float32 unless `bf16`)
                     bs:int|None=None, # batch size to pad to when compiling
                    ) -> torch.nn.Module:
-    "`model` on `device` in eval mode, wrapped in `FastModel` when any of `fast`, `bf16`, `compile`"
-    if not (fast or bf16 or compile): return model.to(device).eval()
+    "`model` on `device` in eval mode, wrapped in `FastModel` when any of `channels_last`, `bf16`, `compile`"
+    if not (channels_last or bf16 or compile): return model.to(device).eval()
     return FastModel(model, device, bf16=bf16 and bf16_native(device), compile=compile, bs=bs)
 
 # %% ../nbs/05_predict.ipynb #bea25ee1
@@ -353,6 +353,23 @@ def write_predictions(df:pd.DataFrame, # predictions, as `predict` returns them
         else: t.write(f, format=fmt)
 
 # %% ../nbs/05_predict.ipynb #c300f685
+def _predict_into(sink, model, nets, src, batches, device, tta, gen, workers):
+    "Predict the galaxies of `batches` into `sink`; `(skipped, n_skipped)`: the first 1000 unreadable images with why, and how many there were"
+    read, skipped, n_skipped = _batch_loader(src, model.size), [], 0
+    for ids, (x, ok, bad) in _prefetch(lambda ids: (ids, read(ids)), batches, workers):
+        if len(skipped) < 1000: skipped += [(ids[i], why) for i, why in bad]
+        n_skipped += len(bad)
+        sink.write([] if x is None else _rows([ids[i] for i in ok], model_batch(model, nets, x.to(device), tta, gen), sink.header), len(ids), ids[-1])
+    return skipped, n_skipped
+
+def _predictions_of(sink, out, id_col, read_back, skipped):
+    "The predictions `sink` holds (or, with `out`, the finished file read back), with the `skipped` images in `attrs`; `None` if not `read_back`"
+    if out is None: res = pd.DataFrame(sink.rows, columns=sink.header).astype({c: float for c in sink.header[1:]})
+    elif read_back: res = read_table(out, id_col)
+    else: return None
+    res.attrs['skipped'] = skipped
+    return res
+
 def predict(model, # `GalaxyModel`, or its directory (written by `train`, `train --ensemble` or `crossval`)
             images, # directory of `<id>.jpg` images, or a packed store (directory or `PackedStore`)
             catalog=None, # catalogue naming the galaxies (file, astropy `Table` or `DataFrame`); default: every image in `images`
@@ -362,11 +379,11 @@ def predict(model, # `GalaxyModel`, or its directory (written by `train`, `train
             id_col:str=DEFAULT_ID, # id column of `catalog`
             device:str|None=None, # torch device (default: cuda if available, else cpu)
             progress:bool=True, # show a progress bar
-            fast:bool=True, # channels_last memory layout (same predictions; see `inference_model`)
+            channels_last:bool=True, # channels_last memory layout (same predictions; see `inference_model`)
             bf16:bool=False, # bfloat16 where native: 2x faster, predictions change by ~0.002 dex (0.005-0.02 at worst)
             compile:bool=False, # `torch.compile` the network (worth its compile time beyond several thousand images on a CPU)
             workers:int=1, # threads reading images ahead of the network (0: read in the main thread)
-            load:bool=True, # with `out`, read the finished file back and return it (False at survey scale: returns None)
+            read_back:bool=True, # with `out`, read the finished file back and return it (False at survey scale: returns None)
             checkpoint_s:float=5., # seconds between checkpoints of the progress of `out` (the work a kill can lose)
             tta_seed:int=0, # seed of the random views of `tta='paper'`
            ) -> pd.DataFrame|None:
@@ -378,25 +395,15 @@ def predict(model, # `GalaxyModel`, or its directory (written by `train`, `train
     if isinstance(src, Path) and not src.is_dir(): raise FileNotFoundError(f"image directory {src} does not exist")
     n, chunks = _id_chunks(src, catalog, id_col)
     device = torch.device(device or ('cuda' if torch.cuda.is_available() else 'cpu'))
-    nets = [inference_model(net, device, fast, bf16, compile, bs * TTA_MODES[tta]) for net in model.nets]
-    read, header = _batch_loader(src, model.size), [id_col] + output_columns(model)
-    sink = ResumableCSV(out, header, checkpoint_s)
+    nets = [inference_model(net, device, channels_last, bf16, compile, bs * TTA_MODES[tta]) for net in model.nets]
+    sink = ResumableCSV(out, [id_col] + output_columns(model), checkpoint_s)
     batches = _batches(chunks, bs, sink.done, sink.last_key)
     if progress and n - sink.done > bs: batches = track(batches, total=-(-(n - sink.done) // bs), label='predict (batches)')
-    skipped, n_skipped, complete = [], 0, False
-    try:
-        for ids, (x, ok, bad) in _prefetch(lambda ids: (ids, read(ids)), batches, workers):
-            if len(skipped) < 1000: skipped += [(ids[i], why) for i, why in bad]
-            n_skipped += len(bad)
-            sink.write([] if x is None else _rows([ids[i] for i in ok], model_batch(model, nets, x.to(device), tta, gen), header), len(ids), ids[-1])
-        complete = True
+    complete = False
+    try: skipped, n_skipped = _predict_into(sink, model, nets, src, batches, device, tta, gen, workers); complete = True
     finally: sink.close(complete, _finish(out, model.targets, id_col, tta))
     _report_skipped(skipped, n_skipped, n)
-    if out is None: res = pd.DataFrame(sink.rows, columns=header).astype({c: float for c in header[1:]})
-    elif load: res = read_table(out, id_col)
-    else: return None
-    res.attrs['skipped'] = skipped
-    return res
+    return _predictions_of(sink, out, id_col, read_back, skipped)
 
 @patch_to(GalaxyModel)
 def predict(self, images, # directory of `<id>.jpg` images, or a packed store
@@ -420,13 +427,13 @@ def predict_cli(model:str, # run directory written by `metallicity-cnn train`
                 bs:int=32, # galaxies per batch (the network sees 8x as many images with dihedral TTA, 5x with paper)
                 id_col:str=DEFAULT_ID, # id column of the catalogue
                 device:str=None, # torch device, e.g. cpu, cuda, cuda:1 (default: cuda if available)
-                fast:bool=True, # channels_last memory layout, same predictions (--no-fast for the plain model)
+                channels_last:bool=True, # channels_last memory layout, same predictions (--no-channels-last for the plain layout)
                 bf16:bool=False, # bfloat16 where the hardware has it: 2x faster, predictions change by ~0.002 dex (0.005-0.02 at worst)
                 compile:bool=False, # torch.compile the network: up to a minute to compile, then 1.2x faster (with --bf16 2.6x) on a CPU
                 workers:int=1, # threads reading images ahead of the network
                 checkpoint_s:float=5., # seconds between checkpoints of the progress (the work a kill can lose)
                ):
     "Predict metallicity (and the model's other targets) with a per-galaxy spread for a folder, catalogue or packed store of images"
-    predict(model, images, catalog, out=out, tta='none' if no_tta else tta, tta_seed=tta_seed, bs=bs, id_col=id_col, device=device, fast=fast, bf16=bf16,
-            compile=compile, workers=workers, load=False, checkpoint_s=checkpoint_s)
+    predict(model, images, catalog, out=out, tta='none' if no_tta else tta, tta_seed=tta_seed, bs=bs, id_col=id_col, device=device, channels_last=channels_last, bf16=bf16,
+            compile=compile, workers=workers, read_back=False, checkpoint_s=checkpoint_s)
     print(f"predict: predictions written to {out}")

@@ -22,8 +22,8 @@ from .predict import predict
 
 # %% auto #0
 __all__ = ['PAPER_RANDOM_INIT', 'is_main_process', 'world_size', 'split_metrics', 'split_rows', 'sigma_scale', 'calibrate_sigma',
-           'distributed_setup', 'distributed', 'EpochLines', 'init_warning', 'train_run', 'calibrate_ensemble',
-           'train_ensemble', 'train_cli']
+           'distributed_setup', 'distributed', 'EpochLines', 'init_warning', 'pick_recipe', 'train_run',
+           'calibrate_ensemble', 'train_ensemble', 'train_cli']
 
 # %% ../nbs/06_train.ipynb #da2d846a
 def is_main_process() -> bool:
@@ -169,22 +169,39 @@ def _calibrate(model:GalaxyModel, valid, images, id_col, tta, progress):
     model.meta['sigma_scale'] = s
     return s
 
-def _evaluate_splits(model:GalaxyModel, df, split, images, id_col, tta, progress):
+def _evaluate_splits(model:GalaxyModel, df, labels, images, id_col, tta, progress):
     "`split_metrics` of the validation and test galaxies (those there are), with the mean of the training targets as baseline"
-    base = df.loc[split == 'train', model.targets].mean().to_numpy()
+    base = df.loc[labels == 'train', model.targets].mean().to_numpy()
     res = {}
     for s in ('valid', 'test'):
-        rows = df[split == s]
+        rows = df[labels == s]
         if len(rows): res[s] = split_metrics(predict(model, images, rows, tta=tta, id_col=id_col, progress=progress), rows, model.targets, base, id_col)
     return res
 
 
+# %% ../nbs/06_train.ipynb #0ae37390
+def pick_recipe(recipe:str, # a recipe name, or 'auto' to choose by `choose_recipe`
+                n_train:int, # number of training galaxies
+                pretrained='auto', # as for `train_run`
+                progress:bool=True, # download progress bar
+                **overrides, # recipe settings replacing the recipe's
+               ) -> tuple:
+    "`(recipe, weights, reason)`: the validated recipe to train, the body's weights (`pretrained_weights`) and why this recipe"
+    if recipe == 'auto':
+        w34 = pretrained_weights(RECIPES['paper']['arch'], pretrained, progress) if n_train >= PAPER_FROM else None
+        recipe, why = choose_recipe(n_train, w34 is not None)
+        why = f"chosen for this sample (recipe 'auto'): {why}"
+    else: why = 'named by the caller'
+    r = get_recipe(recipe, **overrides)
+    return r, pretrained_weights(r['arch'], pretrained, progress), why
+
+
 # %% ../nbs/06_train.ipynb #815951b3
-def _fit(df, src, split, targets, r:dict, weights, gaussian, id_col, seed, progress, main) -> Learner:
+def _fit(df, src, labels, targets, r:dict, weights, gaussian, id_col, seed, progress, main) -> Learner:
     "A `galaxy_learner` for the training galaxies of `df`, trained with the recipe `r` (data-parallel under torchrun)"
     distributed_setup()
     set_seed(seed, reproducible=True)
-    dls = galaxy_dls(df, src, split, targets, r['size'], r['bs'], IMAGENET_STATS if weights else None, r['augment'], id_col, seed)
+    dls = galaxy_dls(df, src, labels, targets, r['size'], r['bs'], IMAGENET_STATS if weights else None, r['augment'], id_col, seed)
     learn = galaxy_learner(dls, r['arch'], weights, gaussian=gaussian, wd=r['wd'], squash=r['output'] == 'sigmoid', opt=r['opt'], mom=r['mom'])
     with contextlib.ExitStack() as ctx:
         if not (progress and main): ctx.enter_context(learn.no_bar()); ctx.enter_context(learn.no_logging())
@@ -193,16 +210,17 @@ def _fit(df, src, split, targets, r:dict, weights, gaussian, id_col, seed, progr
         fit_recipe(learn, r)
     return learn
 
-def _save_run(model:GalaxyModel, out, df, split, src, id_col, tta, progress, t0) -> dict:
-    "Save `model` and its split to `out`, calibrate its σ head on the validation galaxies, measure it; the metrics"
+def _save_run(model:GalaxyModel, out, df, labels, src, id_col, tta, progress, t0) -> dict:
+    "Save `model` and its split to `out`, calibrate its σ head on the validation galaxies, measure it; its `metrics.json` document"
     model.save(out)
-    with atomic_write(Path(out)/'split.csv') as f: pd.DataFrame({id_col: df[id_col], 'split': split}).to_csv(f, index=False)
-    if model.gaussian: _calibrate(model, df[split == 'valid'], src, id_col, tta, progress)
-    metrics = _evaluate_splits(model, df, split, src, id_col, tta, progress)
-    save_json(metrics, Path(out)/'metrics.json')
-    model.meta.update(metrics=metrics, seconds=round(time.time() - t0, 1))
+    with atomic_write(Path(out)/'split.csv') as f: pd.DataFrame({id_col: df[id_col], 'split': labels}).to_csv(f, index=False)
+    if model.gaussian: _calibrate(model, df[labels == 'valid'], src, id_col, tta, progress)
+    doc = metrics_doc('train', _evaluate_splits(model, df, labels, src, id_col, tta, progress), recipe=model.meta['recipe']['name'],
+                      n_train=model.meta['n_train'])
+    save_metrics(doc, Path(out)/'metrics.json')
+    model.meta.update(metrics=doc['metrics'], seconds=round(time.time() - t0, 1))
     model.save(out)
-    return metrics
+    return doc
 
 
 # %% ../nbs/06_train.ipynb #22c01e85
@@ -210,7 +228,7 @@ def train_run(catalog, # catalogue: file (CSV, FITS, ECSV), astropy `Table` or `
               images, # directory of `<id>.jpg` images, or a packed store (`metallicity_cnn.packed`)
               out:str|Path, # run directory to write
               targets=(DEFAULT_TARGET,), # target column(s)
-              recipe:str='default', # recipe name (see `RECIPES`)
+              recipe:str='auto', # recipe name (see `RECIPES`), or 'auto' to choose one for the number of training galaxies
               seed:int=0, # seed of initialisation, shuffling and augmentation
               split_seed:int=0, # seed of the random train/valid/test split (ignored if the catalogue has a `split` column)
               pretrained='auto', # 'imagenet' (torchvision's, downloaded if not in the torch cache), 'auto' (if in the cache), 'none', or a file
@@ -220,20 +238,23 @@ def train_run(catalog, # catalogue: file (CSV, FITS, ECSV), astropy `Table` or `
               progress:bool=True, # progress bars
               **overrides, # recipe settings: arch, size, bs, lr, wd, epochs, freeze_epochs, ...
              ) -> dict:
-    "Train `recipe` on `catalog`, save the run to `out`, and return its metrics on the validation and test splits"
+    "Train `recipe` on `catalog`, save the run to `out`, and return its `metrics.json` document (validation and test galaxies)"
     t0, targets = time.time(), [targets] if isinstance(targets, str) else list(targets)
-    r, main, src = get_recipe(recipe, **overrides), is_main_process(), open_images(images)
-    weights = pretrained_weights(r['arch'], pretrained, progress=progress and main)
-    df, rep = load_catalog(catalog, src, targets, id_col, size=r['size'], progress=progress and main)
-    split = make_split(df, split_seed)
-    if main: print(rep, _weights_note(r['arch'], pretrained, weights), sep='\n')
+    main, src = is_main_process(), open_images(images)
+    if recipe != 'auto': get_recipe(recipe, **overrides)  # a bad name or setting fails before the catalogue is read
+    df, rep = load_catalog(catalog, src, targets, id_col, size=overrides.get('size') or RECIPES.get(recipe, {}).get('size'),
+                           progress=progress and main)
+    labels = make_split(df, split_seed)
+    n_train = int((labels == 'train').sum())
+    r, weights, why = pick_recipe(recipe, n_train, pretrained, progress and main, **overrides)
+    if main: print(rep, f"recipe '{r['name']}': {why}", _weights_note(r['arch'], pretrained, weights), sep='\n')
     warn = init_warning(r, weights) if main else None
-    learn = _fit(df, src, split, targets, r, weights, gaussian, id_col, seed, progress, main)
-    model = GalaxyModel.from_learner(learn, r['size'], normalisation='imagenet' if weights else 'dataset', recipe=r, seed=seed,
+    learn = _fit(df, src, labels, targets, r, weights, gaussian, id_col, seed, progress, main)
+    model = GalaxyModel.from_learner(learn, r['size'], normalisation='imagenet' if weights else 'dataset', recipe=r, recipe_reason=why, seed=seed,
         split_seed=split_seed, pretrained=str(weights) if weights else 'random', id_col=id_col, catalog=rep.to_dict(),
-        weights=weights_record(r['arch'], weights) | ({'warning': warn} if warn else {}), n_train=int((split == 'train').sum()),
+        weights=weights_record(r['arch'], weights) | ({'warning': warn} if warn else {}), n_train=n_train,
         world_size=_trained_world_size(), train_seconds=round(time.time() - t0, 1))
-    return _save_run(model, out, df, split, src, id_col, tta, progress, t0) if main else {}
+    return _save_run(model, out, df, labels, src, id_col, tta, progress, t0) if main else {}
 
 
 # %% ../nbs/06_train.ipynb #93537837
@@ -258,7 +279,7 @@ def train_ensemble(catalog, # catalogue: file (CSV, FITS, ECSV), astropy `Table`
                    out:str|Path, # ensemble directory to write (members in `member<i>`); rerun to finish an interrupted one
                    n:int=5, # number of members
                    targets=(DEFAULT_TARGET,), # target column(s)
-                   recipe:str='default', # recipe name (see `RECIPES`)
+                   recipe:str='auto', # recipe name (see `RECIPES`), or 'auto' (chosen for the number of training galaxies)
                    seed:int=0, # seed of member 0; member i's is `seed + i`
                    split_seed:int=0, # seed of the split all members share (ignored if the catalogue has a `split` column)
                    id_col:str=DEFAULT_ID, # id column
@@ -266,7 +287,7 @@ def train_ensemble(catalog, # catalogue: file (CSV, FITS, ECSV), astropy `Table`
                    progress:bool=True, # progress bars and per-member lines
                    **kwargs, # further options of `train_run` (`pretrained`, `gaussian`) and recipe settings
                   ) -> dict:
-    "Train `n` networks on one split as an ensemble in `out`, calibrate its error bars on the validation galaxies; its metrics"
+    "Train `n` networks on one split as an ensemble in `out`, calibrate its error bars on the validation galaxies; its `metrics.json` document"
     if n < 2: raise ValueError(f"an ensemble needs at least 2 members, got --ensemble {n}")
     out, src = Path(out), open_images(images)
     runs = [out/f'member{i}' for i in range(n)]
@@ -275,13 +296,13 @@ def train_ensemble(catalog, # catalogue: file (CSV, FITS, ECSV), astropy `Table`
         if progress: print(f"ensemble: member {i+1}/{n} (seed {seed + i}) {'done already' if done else 'training'}")
         if not done: train_run(catalog, src, run, targets, recipe, seed + i, split_seed, id_col=id_col, tta=tta, progress=progress, **kwargs)
     shutil.copyfile(runs[0]/'split.csv', out/'split.csv')
-    model = GalaxyModel.ensemble(out, runs, source='train --ensemble', recipe=recipe, seeds=[seed + i for i in range(n)], split_seed=split_seed)
+    model = GalaxyModel.ensemble(out, runs, source='train --ensemble', recipe=load_json(runs[0]/'model.json')['recipe']['name'], seeds=[seed + i for i in range(n)], split_seed=split_seed)
     df, _ = load_catalog(catalog, src, model.targets, id_col, size=model.size, progress=False)
-    split = pd.read_csv(out/'split.csv', dtype={id_col: str}).set_index(id_col).split.reindex(df[id_col].astype(str)).to_numpy()
+    labels = pd.read_csv(out/'split.csv', dtype={id_col: str}).set_index(id_col).split.reindex(df[id_col].astype(str)).to_numpy()
     calibrate_ensemble(model, model.split_rows(df, 'valid'), src, tta, progress)
-    metrics = _evaluate_splits(model, df, split, src, id_col, tta, progress)
-    save_json(metrics, out/'metrics.json')
-    return metrics
+    doc = metrics_doc('train', _evaluate_splits(model, df, labels, src, id_col, tta, progress), recipe=model.meta['recipe'], ensemble=n)
+    save_metrics(doc, out/'metrics.json')
+    return doc
 
 
 # %% ../nbs/06_train.ipynb #eecbc3c6
@@ -290,11 +311,12 @@ def train_cli(catalog:str, # catalogue of galaxies (CSV, FITS or ECSV) with the 
               images:str, # directory of <objID>.jpg images, or a packed store (metallicity-cnn pack)
               out:str, # run directory to write (model.json, model.pt, split.csv, metrics.json); under torchrun, rank 0 writes it
               target:list[str]=DEFAULT_TARGET, # target column(s), e.g. --target oh_p50 lgm_tot_p50
-              recipe:str='default', # training recipe: 'default' (best found on CPU), 'paper' (Wu & Boada 2019), 'tiny' (tests)
+              recipe:str='auto', # training recipe: 'auto' (chosen for the number of training galaxies), 'default' (small samples), 'large', 'paper' (Wu & Boada 2019), 'tiny' (tests)
               arch:str=None, # architecture name, e.g. resnet34 (default: the recipe's)
               size:int=None, # image side in pixels after resampling (default: the recipe's)
               bs:int=None, # batch size (default: the recipe's)
-              epochs:int=None, # epochs (one_cycle) or SGDR cycles (paper recipe) (default: the recipe's)
+              epochs:int=None, # epochs of a one-cycle recipe (default: the recipe's)
+              cycles:int=None, # SGDR cycles of an sgdr recipe such as paper (default: the recipe's)
               lr:float=None, # maximum learning rate (default: the recipe's)
               pretrained:str='auto', # 'imagenet' (torchvision's ImageNet weights: torch cache, else download), 'auto' (ImageNet weights if already in the torch cache, else random), 'none', or a weights file
               seed:int=0, # training seed
@@ -304,10 +326,10 @@ def train_cli(catalog:str, # catalogue of galaxies (CSV, FITS or ECSV) with the 
               ensemble:int=1, # train this many networks (seeds seed, seed+1, ...) on one split, saved as one ensemble in --out
              ):
     "Train a CNN to predict galaxy properties (default: metallicity oh_p50) from gri images"
-    kw = dict(pretrained=pretrained, gaussian=gaussian, arch=arch, size=size, bs=bs, epochs=epochs, lr=lr)
+    kw = dict(pretrained=pretrained, gaussian=gaussian, arch=arch, size=size, bs=bs, epochs=epochs, cycles=cycles, lr=lr)
     m = (train_run(catalog, images, out, target, recipe, seed, split_seed, id_col=id_col, **kw) if ensemble == 1 else
          train_ensemble(catalog, images, out, ensemble, target, recipe, seed, split_seed, id_col, **kw))
-    for s, per in m.items():
+    for s, per in m['metrics'].items():
         for t, v in per.items():
             print(f"{s:5s} {t}: RMSE {v['rmse']:.4f} NMAD {v['nmad']:.4f} bias {v['bias']:+.4f} n {v['n']} "
                   f"(mean predictor RMSE {v['rmse_mean_predictor']:.4f})" + (f"; coverage of the error bars: 68% {v['coverage68']:.2f}, 95% {v['coverage95']:.2f}" if 'coverage68' in v else ''))

@@ -2,10 +2,13 @@
 import json, shutil
 import numpy as np, pandas as pd
 from conftest import cli
+from metallicity_cnn.core import load_metrics
 
 def test_train_writes_run(run_dir):
     assert sorted(p.name for p in run_dir.iterdir()) == ['metrics.json', 'model.json', 'model.pt', 'split.csv']
-    m = json.loads((run_dir/'metrics.json').read_text())
+    doc = load_metrics(run_dir)  # validated against the one metrics.json layout (metallicity_cnn.core.check_metrics)
+    assert doc['command'] == 'train' and doc['recipe'] == 'tiny' and doc['n_train'] == 72
+    m = doc['metrics']
     for s, n in (('valid', 24), ('test', 24)):
         v = m[s]['oh_p50']
         assert v['n'] == n and 0 < v['rmse'] < 1 and 0 < v['nmad'] < 1 and abs(v['bias']) < 1
@@ -27,6 +30,15 @@ def test_train_says_random_init(sample, small_catalog, tmp_path):
     assert any(l.split()[:3] == ['epoch', 'train_loss', 'valid_loss'] for l in r.stdout.splitlines())
     assert json.loads((tmp_path/'r'/'model.json').read_text())['size'] == 16
 
+def test_train_chooses_the_recipe(sample, small_catalog, tmp_path):
+    "Without --recipe, train picks one for the number of training galaxies and says which and why, in the log and model.json"
+    r = cli('train', '--catalog', small_catalog, '--images', sample/'images', '--out', tmp_path/'r', '--epochs', 1, '--size', 16)
+    line = "recipe 'default': chosen for this sample (recipe 'auto'): 72 training galaxies (fewer than 1000)"
+    assert line in r.stdout
+    meta = json.loads((tmp_path/'r'/'model.json').read_text())
+    assert meta['recipe']['name'] == 'default' and meta['recipe']['epochs'] == 1 and meta['n_train'] == 72
+    assert meta['recipe_reason'] in line
+
 def test_train_ensemble_predict_evaluate(sample, small_catalog, tmp_path):
     out = tmp_path/'ens'
     r = cli('train', '--catalog', small_catalog, '--images', sample/'images', '--out', out, '--recipe', 'tiny', '--ensemble', 2, '--size', 16)
@@ -37,9 +49,9 @@ def test_train_ensemble_predict_evaluate(sample, small_catalog, tmp_path):
     s0, s1 = (pd.read_csv(out/f'member{i}'/'split.csv') for i in range(2))
     assert s0.equals(s1) and s0.equals(pd.read_csv(out/'split.csv')) # one split, shared
     cli('evaluate', '--model', out, '--catalog', small_catalog, '--images', sample/'images', '--out', tmp_path/'rep', '--split', 'test', '--no-figures')
-    rep = json.loads((tmp_path/'rep'/'metrics.json').read_text())
-    test_m = json.loads((out/'metrics.json').read_text())['test']['oh_p50']
-    assert rep['ensemble'] == 2 and rep['n'] == 24 and abs(rep['metrics']['oh_p50']['rmse'] - test_m['rmse']) < 1e-4
+    rep = load_metrics(tmp_path/'rep')
+    test_m = load_metrics(out)['metrics']['test']['oh_p50']
+    assert rep['ensemble'] == 2 and rep['n'] == 24 and abs(rep['metrics']['test']['oh_p50']['rmse'] - test_m['rmse']) < 1e-4
     assert abs(rep['uncertainty']['oh_p50']['coverage68'] - test_m['coverage68']) < 1e-9 # the ensemble's error bar, on held-out galaxies
     pr = pd.read_csv(tmp_path/'rep'/'predictions.csv')
     assert {'oh_p50_member_std', 'oh_p50_err'} <= set(pr.columns)
@@ -102,8 +114,10 @@ def test_predict_formats(run_dir, sample, catalog, tmp_path):
 
 def test_evaluate(run_dir, sample, small_catalog, tmp_path):
     r = cli('evaluate', '--model', run_dir, '--catalog', small_catalog, '--images', sample/'images', '--out', tmp_path/'rep', '--split', 'test')
-    m = json.loads((tmp_path/'rep'/'metrics.json').read_text())['metrics']['oh_p50']
-    train_m = json.loads((run_dir/'metrics.json').read_text())['test']['oh_p50']
+    doc = load_metrics(tmp_path/'rep')
+    assert doc['command'] == 'evaluate' and list(doc['metrics']) == ['test']
+    m = doc['metrics']['test']['oh_p50']
+    train_m = load_metrics(run_dir)['metrics']['test']['oh_p50']
     assert m['n'] == 24 and abs(m['rmse'] - train_m['rmse']) < 1e-4
     assert f"RMSE {m['rmse']:.4f}" in r.stdout
     pr = pd.read_csv(tmp_path/'rep'/'predictions.csv')

@@ -24,8 +24,8 @@ def test_crossval_resumes_after_kill(catalog, sample, tmp_path):
     assert (out/'fold0'/'model.pt').stat().st_mtime_ns == done0  # the finished fold was not trained again
     oof = pd.read_csv(out/'oof.csv', dtype={'objID': str})
     assert sorted(oof.objID) == sorted(catalog.objID.head(36)) and sorted(oof.fold.value_counts()) == [12, 12, 12]
-    m = json.loads((out/'metrics.json').read_text())
-    assert m['oof']['oh_p50']['n'] == 36 and sorted(m['folds']) == ['0', '1', '2']
+    m = load_metrics(out)
+    assert m['command'] == 'crossval' and m['metrics']['oof']['oh_p50']['n'] == 36 and sorted(m['folds']) == ['0', '1', '2']
     # the run is a model: its 3 fold networks predict new galaxies as an ensemble ...
     new = tmp_path/'new.csv'; catalog.iloc[36:46].to_csv(new, index=False)
     cli('predict', '--model', out, '--images', sample/'images', '--catalog', new, '--out', tmp_path/'p.csv')
@@ -34,13 +34,13 @@ def test_crossval_resumes_after_kill(catalog, sample, tmp_path):
     assert (p.oh_p50_err >= p.oh_p50_member_std).all() and (p.oh_p50_member_std > 0).all()
     # ... and evaluate draws its report from the out-of-fold predictions
     cli('evaluate', '--model', out, '--catalog', cat, '--images', sample/'images', '--out', tmp_path/'rep', '--split', 'oof', '--no-figures')
-    rep = json.loads((tmp_path/'rep'/'metrics.json').read_text())
-    assert rep['n'] == 36 and abs(rep['metrics']['oh_p50']['rmse'] - m['oof']['oh_p50']['rmse']) < 1e-4
+    rep = load_metrics(tmp_path/'rep')
+    assert rep['n'] == 36 and abs(rep['metrics']['oof']['oh_p50']['rmse'] - m['metrics']['oof']['oh_p50']['rmse']) < 1e-4
     # ... and the baselines run fold by fold: each method trained on a fold's training galaxies, tested on its held-out ones
     cli('baselines', '--model', out, '--catalog', cat, '--images', sample/'images', '--out', tmp_path/'bl', '--no-rband', '--features', 'image')
     bl = json.loads((tmp_path/'bl'/'baselines.json').read_text())
     assert bl['folds'] == 3 and bl['n_test'] == 36 and len(bl['n_train']) == 3
-    assert abs(bl['metrics']['oh_p50']['cnn_gri']['rmse'] - m['oof']['oh_p50']['rmse']) < 1e-4
+    assert abs(bl['metrics']['oh_p50']['cnn_gri']['rmse'] - m['metrics']['oof']['oh_p50']['rmse']) < 1e-4
 
 def test_crossval_bad_folds(catalog, sample, tmp_path):
     cat = tmp_path/'c.csv'

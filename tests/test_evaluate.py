@@ -5,10 +5,10 @@ import io, contextlib
 import numpy as np, pandas as pd, pytest
 from PIL import Image
 from scipy.stats import norm
-from metallicity_cnn.core import load_json, rmse
+from metallicity_cnn.core import load_json, load_metrics, rmse
 from metallicity_cnn.simulate import simulate_survey
 from metallicity_cnn.relations import tremonti_mzr
-from metallicity_cnn.evaluate import (coverage, calibration, report_figures, mzr_stats, GALLERY_ROWS, FIGURE_FORMATS, _arr)
+from metallicity_cnn.evaluate import (coverage, calibration, report_figures, report_metrics, mzr_stats, GALLERY_ROWS, FIGURE_FORMATS, _arr)
 from metallicity_cnn.analyses import plot_resolution, plot_baselines, METHODS
 from metallicity_cnn.cli import run_command
 
@@ -47,7 +47,7 @@ def real_report(run_dir, sample, small_catalog, tmp_path_factory):
     return out
 
 def _load(report):
-    return pd.read_csv(report/'predictions.csv', dtype={'objID': str}), load_json(report/'metrics.json')
+    return pd.read_csv(report/'predictions.csv', dtype={'objID': str}), load_metrics(report)
 
 def _png(fig):
     b = io.BytesIO(); fig.savefig(b, format='png', dpi=150); return b.getvalue()
@@ -66,7 +66,7 @@ def test_written_figures_are_the_numbers_of_metrics_json(real_report, mass_repor
     "Redrawing every figure from metrics.json and predictions.csv alone gives the written PNG byte for byte"
     for rep, images in ((real_report, sample/'images'), (mass_report[0], survey/'images')):
         m, st = _load(rep)
-        targets = list(st['metrics'])
+        targets = list(report_metrics(st))
         figs = report_figures(m, st, images, targets, st['gaussian'])
         assert sorted(figs) == sorted(st['figures'])
         for name, fig in figs.items(): assert _png(fig) == (rep/f'{name}.png').read_bytes(), name
@@ -77,7 +77,7 @@ def test_truth_vs_pred_panels(real_report, sample):
     top, main, cbar = fig.axes
     assert (top.get_ylabel(), main.get_xlabel(), main.get_ylabel(), cbar.get_ylabel()) == \
            ('scatter [dex]', 'true 12 + log(O/H)', 'predicted 12 + log(O/H)', 'galaxies')
-    b, g = st['binned']['oh_p50'], st['metrics']['oh_p50']
+    b, g = st['binned']['oh_p50'], report_metrics(st)['oh_p50']
     np.testing.assert_array_equal(np.ma.filled(top.collections[0].get_offsets()[:, 1], np.nan), _arr(b['rmse']))
     np.testing.assert_array_equal(np.ma.filled(top.collections[1].get_offsets()[:, 1], np.nan), _arr(b['nmad']))
     sizes = top.collections[0].get_sizes()
@@ -89,7 +89,7 @@ def test_truth_vs_pred_panels(real_report, sample):
     np.testing.assert_array_equal(main.lines[1].get_ydata(), _arr(b['median_pred']))
     np.testing.assert_array_equal(main.lines[2].get_ydata(), _arr(b['median_pred']) + _arr(b['rmse']))
     # the binned numbers are those of the predictions
-    assert sum(b['n']) == len(m) == st['metrics']['oh_p50']['n'] == 24
+    assert sum(b['n']) == len(m) == report_metrics(st)['oh_p50']['n'] == 24
     assert g['rmse'] == pytest.approx(rmse(m.oh_p50_pred, m.oh_p50), abs=1e-12)
 
 def test_gallery_panels(real_report, sample):
@@ -133,7 +133,7 @@ def test_mzr_report(mass_report, survey):
     assert z['n_outside_tremonti'] == {'pred_mass': int((~inside).sum()), 'true_mass': 0}
     assert z['oh_from_pred_mass']['rmse'] == pytest.approx(rmse(tremonti_mzr(m.lgm_tot_p50_pred[inside]), m.oh_p50[inside]))
     assert z['oh_from_true_mass']['rmse'] == pytest.approx(rmse(tremonti_mzr(m.lgm_tot_p50), m.oh_p50))
-    assert z['mass']['rmse'] == st['metrics']['lgm_tot_p50']['rmse']
+    assert z['mass']['rmse'] == report_metrics(st)['lgm_tot_p50']['rmse']
     s = z['scatter_ratio']
     assert s['ratio'] == pytest.approx(s['nmad_pred'] / s['nmad_true']) and s['ratio_err'] > 0
     assert f"MZR scatter ratio NMAD(CNN)/NMAD(true) {s['ratio']:.3f}" in mass_report[1]
@@ -150,12 +150,13 @@ def test_limits_of_the_synthetic_survey(mass_report, mass_run, survey):
     "On a simulated survey evaluate writes the realised floor and the information limit, and draws both"
     m, st = _load(mass_report[0])
     cat = pd.read_csv(survey/'catalog.csv', dtype={'objID': str}).set_index('objID').loc[m.objID]
-    assert st['floor_realised'] == pytest.approx(rmse(cat.oh_p50, cat.oh_relation), rel=1e-5)
-    assert st['rmse_over_limit'] == pytest.approx(st['metrics']['oh_p50']['rmse'] / st['information_limit'])
+    t = st['metrics']['test']['oh_p50']
+    assert t['floor_realised'] == pytest.approx(rmse(cat.oh_p50, cat.oh_relation), rel=1e-5)
+    assert t['rmse_over_limit'] == pytest.approx(t['rmse'] / t['information_limit'])
     assert st['limits']['regressor']['n_train'] == (pd.read_csv(mass_run/'split.csv').split == 'train').sum()
-    assert f"information limit {st['information_limit']:.4f}" in mass_report[1]
+    assert f"information limit {t['information_limit']:.4f}" in mass_report[1]
     top = report_figures(m, st, survey/'images', ['oh_p50'], True)['truth_vs_pred_oh_p50'].axes[0]
-    assert [l.get_ydata()[0] for l in top.lines[2:]] == [st['information_limit'], st['floor_realised']]
+    assert [l.get_ydata()[0] for l in top.lines[2:]] == [t['information_limit'], t['floor_realised']]
 
 def test_tremonti_mzr_at_known_points():
     "Tremonti et al. (2004) eq. 3: 12 + log(O/H) = -1.492 + 1.847 x - 0.08026 x^2, x = log M*/Msun, worked by hand"
@@ -191,7 +192,7 @@ def test_baselines_real_subset(run_dir, sample, small_catalog, tmp_path):
     assert sorted(p.objID) == sorted(sp.objID[sp.split == 'test'])
     assert pd.read_csv(out/'rband_run'/'split.csv', dtype={'objID': str}).equals(sp)
     for k in methods: assert b['metrics']['oh_p50'][k]['rmse'] == pytest.approx(rmse(p[f'oh_p50_{k}'], p.oh_p50), abs=1e-12)
-    assert b['metrics']['oh_p50']['cnn_gri']['rmse'] == pytest.approx(load_json(run_dir/'metrics.json')['test']['oh_p50']['rmse'], abs=1e-4)
+    assert b['metrics']['oh_p50']['cnn_gri']['rmse'] == pytest.approx(load_metrics(run_dir)['metrics']['test']['oh_p50']['rmse'], abs=1e-4)
     assert (p.oh_p50_mean == p.oh_p50_mean[0]).all()
     ax = plot_baselines(b).axes
     assert len(ax) == 1 and ax[0].get_xlabel() == 'scatter of 12 + log(O/H) [dex]'
@@ -214,7 +215,7 @@ def test_resolution_study(survey, tmp_path):
     assert [s['size'] for s in r['sizes']] == [4, 1] and r['recipe']['name'] == 'tiny'
     assert [load_json(tmp_path/f'size{s:03d}'/'model.json')['size'] for s in (4, 1)] == [4, 1]
     for s in r['sizes']:
-        m = load_json(tmp_path/f"size{s['size']:03d}"/'metrics.json')['test']['oh_p50']
+        m = load_metrics(tmp_path/f"size{s['size']:03d}")['metrics']['test']['oh_p50']
         assert s['rmse'] == m['rmse'] and s['nmad'] == m['nmad'] and s['n'] == 30
     assert pd.read_csv(tmp_path/'size004'/'split.csv').equals(pd.read_csv(tmp_path/'size001'/'split.csv'))
     ax = plot_resolution(r).axes

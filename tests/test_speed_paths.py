@@ -4,7 +4,7 @@ No timings are asserted here (those are in bench/)."""
 import os, sys, time, signal, subprocess, shutil, json
 from pathlib import Path
 import numpy as np, pandas as pd, pytest, torch
-from metallicity_cnn.core import sample_dir, load_json
+from metallicity_cnn.core import sample_dir, load_json, load_metrics
 from metallicity_cnn.data import load_catalog, make_split, galaxy_dls
 from metallicity_cnn.learner import build_model
 from metallicity_cnn.model import save_model, load_model
@@ -109,7 +109,7 @@ def test_compiled_prediction_matches_float32(tmp_path, bf16):
         pytest.skip('this CPU has no native bfloat16 (avx512_bf16/amx_bf16): predict(bf16=True) runs float32 here, '
                     'which the float32 case tests; the fallback is asserted above')
     sub = CAT.head(40)
-    ref = predict(run, SAMPLE/'images', sub, progress=False, tta=False, fast=False)
+    ref = predict(run, SAMPLE/'images', sub, progress=False, tta=False, channels_last=False)
     with _no_compile_failure() as caught:
         fast = predict(run, SAMPLE/'images', sub, progress=False, tta=False, compile=True, bf16=bf16, bs=16)
     d = np.abs(fast.oh_p50_pred.to_numpy() - ref.oh_p50_pred.to_numpy())
@@ -141,7 +141,7 @@ def test_train_and_predict_from_packed_store(tmp_path):
     store = PackedStore(tmp_path/'store')
     assert len(store) == 100 and store.size == 128
     m = train_run(tmp_path/'store'/'catalog.csv', tmp_path/'store', tmp_path/'run', recipe='tiny', progress=False)
-    assert (m['valid']['oh_p50']['n'], m['test']['oh_p50']['n']) == (20, 20)
+    assert (m['metrics']['valid']['oh_p50']['n'], m['metrics']['test']['oh_p50']['n']) == (20, 20)
     from_jpeg = predict(tmp_path/'run', SAMPLE/'images', sub, progress=False)
     from_store = predict(tmp_path/'run', tmp_path/'store', sub, progress=False)
     np.testing.assert_allclose(from_store.oh_p50_pred, from_jpeg.oh_p50_pred, atol=1e-5)
@@ -172,7 +172,7 @@ def test_distributed_training_two_cpu_processes(tmp_path):
     assert r.returncode == 0, log[-3000:]
     assert sorted(p.name for p in tmp_path.iterdir()) == ['cat.csv', 'run']
     assert sorted(p.name for p in (tmp_path/'run').iterdir()) == ['metrics.json', 'model.json', 'model.pt', 'split.csv']
-    meta, metrics = load_json(tmp_path/'run'/'model.json'), load_json(tmp_path/'run'/'metrics.json')
+    meta, metrics = load_json(tmp_path/'run'/'model.json'), load_metrics(tmp_path/'run')['metrics']
     assert meta['world_size'] == 2
     assert meta['metrics'] == metrics
     assert (metrics['valid']['oh_p50']['n'], metrics['test']['oh_p50']['n']) == (20, 20)

@@ -14,7 +14,7 @@ from .learner import build_model
 
 # %% auto #0
 __all__ = ['FORMAT_VERSION', 'NETWORK_KEYS', 'ENSEMBLE_KEYS', 'versions', 'check_meta', 'save_model', 'load_model', 'GalaxyModel',
-           'ensemble_err', 'err_scale']
+           'ensemble_err', 'level_scale', 'err_scale']
 
 # %% ../nbs/04a_model.ipynb #84f69fea
 FORMAT_VERSION = 2 # of model.json: 1 = runs written before the field existed, 2 = with `format_version` and ensembles
@@ -176,6 +176,15 @@ def ensemble_err(member_std, # spread of the members' predictions, per galaxy
     u = 1. if sigma is None else np.asarray(sigma, float)
     return np.sqrt((k * u)**2 + np.asarray(member_std, float)**2)
 
+def level_scale(ratios, # |residual| / stated error of each calibration galaxy
+                level:float=0.6827, # fraction of the galaxies to hold
+                why:str='', # what the message adds when there are no galaxies
+               ) -> float:
+    "Smallest `s` such that `ratios <= s` for a fraction `level` of the galaxies: the factor that makes the stated errors hold `level`"
+    q = np.sort(np.asarray(ratios, float))
+    if not len(q): raise ValueError(f"no galaxies to calibrate the error bars on{why}")
+    return float(q[int(np.ceil(level * len(q))) - 1])
+
 def err_scale(pred, true, # predictions and true values of the calibration galaxies (one target)
               member_std=0., # member spread on those galaxies (0 where none can be measured, as out of fold)
               sigma=None, # the head's σ on them, if the networks have one
@@ -183,7 +192,5 @@ def err_scale(pred, true, # predictions and true values of the calibration galax
              ) -> float:
     "Smallest `k` such that `|pred - true| <= ensemble_err(member_std, k, sigma)` for a fraction `level` of the galaxies"
     r2 = (np.asarray(pred, float) - np.asarray(true, float))**2 - np.asarray(member_std, float)**2 # what the spread leaves unexplained
-    q = np.sort(np.sqrt(np.clip(r2, 0, None)) / (1. if sigma is None else np.asarray(sigma, float)))
-    if not len(q): raise ValueError("no galaxies to calibrate the error bars on")
-    return float(q[int(np.ceil(level * len(q))) - 1])
+    return level_scale(np.sqrt(np.clip(r2, 0, None)) / (1. if sigma is None else np.asarray(sigma, float)), level)
 

@@ -73,9 +73,8 @@ def sigma_scale(pred, true, sigma, # one target: predictions, truths and the hea
                 level:float=0.6827, # probability the interval `pred ± s σ` is to hold
                ) -> float:
     "Smallest factor `s` such that `pred ± z s σ` (z for the central `level` of a Gaussian) holds a fraction `level` of `true`"
-    q = np.sort(np.abs(np.asarray(pred, float) - np.asarray(true, float)) / (norm.ppf(0.5 + level/2) * np.asarray(sigma, float)))
-    if not len(q): raise ValueError("no galaxies to calibrate the uncertainty head on (the validation split is empty)")
-    return float(q[int(np.ceil(level * len(q))) - 1])
+    r = np.abs(np.asarray(pred, float) - np.asarray(true, float)) / (norm.ppf(0.5 + level/2) * np.asarray(sigma, float))
+    return level_scale(r, level, ' (the validation split is empty)')
 
 def calibrate_sigma(preds:pd.DataFrame, # output of `predict` for a model with an uncertainty head
                     truth:pd.DataFrame, # catalogue rows with the true targets (the validation galaxies)

@@ -313,10 +313,10 @@ def choose_recipe(n_train:int, # number of training galaxies
     "`(name, reason)`: the recipe for `n_train` training galaxies when none is named (`recipe='auto'`), and why"
     if n_train < 1: raise ValueError(f"no training galaxies (n_train={n_train})")
     if pretrained and n_train >= PAPER_FROM:
-        return 'paper', f"{n_train} training galaxies (at least {PAPER_FROM}) and pretrained weights: Wu & Boada's fine-tuning schedule"
+        return 'paper', f"{n_train} training galaxies (at least {PAPER_FROM}) and pretrained weights: Wu & Boada's fine-tuning schedule, designed for them"
     if n_train >= LARGE_FROM:
-        return 'large', f"{n_train} training galaxies (at least {LARGE_FROM}): batch 64, 20 epochs, as good as 'default' on validation galaxies at a fraction of its steps"
-    return 'default', f"{n_train} training galaxies (fewer than {LARGE_FROM}): batch 16, 60 epochs, the best measured on small samples"
+        return 'large', f"{n_train} training galaxies (at least {LARGE_FROM}): as good as 'default' on validation galaxies with a fraction of its optimiser steps"
+    return 'default', f"{n_train} training galaxies (fewer than {LARGE_FROM}): the best measured on small samples"
 
 
 # %% ../nbs/04_learner.ipynb #6abdea53

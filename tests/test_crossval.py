@@ -2,6 +2,7 @@
 import json, os, shutil, signal, subprocess, time
 import pandas as pd, pytest
 from conftest import cli
+from metallicity_cnn.core import load_metrics
 
 def _cv(catalog, sample, out, *extra):
     return ['crossval', '--catalog', catalog, '--images', sample/'images', '--out', out, '--folds', 3, '--recipe', 'tiny', *extra]

@@ -35,7 +35,7 @@ def test_train_chooses_the_recipe(sample, small_catalog, tmp_path):
     r = cli('train', '--catalog', small_catalog, '--images', sample/'images', '--out', tmp_path/'r', '--epochs', 1, '--size', 16)
     meta = json.loads((tmp_path/'r'/'model.json').read_text())
     assert meta['recipe']['name'] == 'default' and meta['recipe']['epochs'] == 1 and meta['n_train'] == 72
-    assert meta['recipe_reason'].startswith("chosen for this sample (recipe 'auto'): 72 training galaxies (fewer than 1000)")
+    assert meta['recipe_reason'].startswith("chosen for this sample (recipe 'auto'): 72 training galaxies (fewer than 20000)")
     assert f"recipe 'default': {meta['recipe_reason']}" in r.stdout
 
 def test_train_ensemble_predict_evaluate(sample, small_catalog, tmp_path):

@@ -328,7 +328,7 @@ def train_cli(catalog:str, # catalogue of galaxies (CSV, FITS or ECSV) with the 
     kw = dict(pretrained=pretrained, gaussian=gaussian, arch=arch, size=size, bs=bs, epochs=epochs, cycles=cycles, lr=lr)
     m = (train_run(catalog, images, out, target, recipe, seed, split_seed, id_col=id_col, **kw) if ensemble == 1 else
          train_ensemble(catalog, images, out, ensemble, target, recipe, seed, split_seed, id_col, **kw))
-    for s, per in m['metrics'].items():
+    for s, per in m.get('metrics', {}).items(): # nothing on the ranks other than 0 of a distributed run
         for t, v in per.items():
             print(f"{s:5s} {t}: RMSE {v['rmse']:.4f} NMAD {v['nmad']:.4f} bias {v['bias']:+.4f} n {v['n']} "
                   f"(mean predictor RMSE {v['rmse_mean_predictor']:.4f})" + (f"; coverage of the error bars: 68% {v['coverage68']:.2f}, 95% {v['coverage95']:.2f}" if 'coverage68' in v else ''))

@@ -9,7 +9,7 @@ Steps (--steps, in this order): model (train unless --model), evaluate, baseline
 --recipe/--epochs for the model and the r-band CNN, --res-recipe/--res-epochs for each size of the resolution study. Finished
 resolution sizes are reused when the command is run again.
 """
-import argparse, time
+import argparse, sys, time
 from pathlib import Path
 import pandas as pd
 from metallicity_cnn.core import sample_dir, load_json
@@ -29,8 +29,10 @@ p.add_argument('--res-epochs', type=int, default=None, help='epochs at each size
 p.add_argument('--sizes', type=int, nargs='+', default=list(PAPER_SIZES))
 p.add_argument('--steps', nargs='+', default=['model', 'evaluate', 'baselines', 'resolution'])
 p.add_argument('--no-gaussian', action='store_true', help='train the model without the uncertainty head')
+p.add_argument('--no-rband', action='store_true', help='baselines without the r-band CNN (one training less)')
 a = p.parse_args()
 out = Path(a.out); out.mkdir(parents=True, exist_ok=True)
+(out/'command.txt').write_text(' '.join(['python', 'bench/analyses.py'] + sys.argv[1:]) + '\n')  # for bench/results.py
 
 def step(name):
     print(f"\n=== {name} ({time.strftime('%H:%M:%S')})", flush=True); return time.time()
@@ -81,7 +83,7 @@ if 'evaluate' in a.steps:
 
 if 'baselines' in a.steps:
     t = step('baselines on the same test galaxies (r-band CNN with the run\'s recipe)')
-    b = baselines(run, cat, images, out/'baselines', progress=False, epochs=a.epochs)
+    b = baselines(run, cat, images, out/'baselines', rband=not a.no_rband, progress=False, epochs=a.epochs)
     print(f"random forest features: {b['features']}; {b['n_train']} training, {b['n_test']} test galaxies")
     for k, per in b['metrics'].items():
         for mth, v in per.items():

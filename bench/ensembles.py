@@ -70,5 +70,5 @@ for k, m in ((f'seed ensemble ({len(runs)})', me), ('fold ensemble (5)', mf)):
 print(f"error-bar scale k: seed ensemble {ens.meta['err_scale'][0]:.4f} (validation), fold ensemble {GalaxyModel.load(out/'cv320').meta['err_scale'][0]:.4f} (out of fold)")
 print(f"median member spread on the test galaxies: seed ensemble {me.oh_p50_member_std.median():.4f}, fold ensemble {mf.oh_p50_member_std.median():.4f}; median err {me.oh_p50_err.median():.4f}, {mf.oh_p50_err.median():.4f}")
 print(f"cross-validation of the 320: out-of-fold RMSE {cv['metrics']['oof']['oh_p50']['rmse']:.4f} [{cv['metrics']['oof']['oh_p50']['rmse_ci68'][0]:.4f}, {cv['metrics']['oof']['oh_p50']['rmse_ci68'][1]:.4f}], per fold {cv['fold_spread']['oh_p50']['rmse']['mean']:.4f} ± {cv['fold_spread']['oh_p50']['rmse']['sd']:.4f}")
-save_json(dict(rows=rows, seeds=a.seeds, single_rmse=r5, n_test=len(test), n_valid=len(valid), n_boot=a.n_boot,
+save_json(dict(command=f"python bench/train_real.py --seeds {' '.join(map(str, a.seeds))} && python bench/ensembles.py --seeds {' '.join(map(str, a.seeds))}", rows=rows, seeds=a.seeds, single_rmse=r5, n_test=len(test), n_valid=len(valid), n_boot=a.n_boot,
                oof=cv['metrics']['oof']['oh_p50'], fold_spread=cv['fold_spread']['oh_p50']), out/'ensembles.json')

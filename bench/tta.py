@@ -11,7 +11,7 @@ mean over TTA seeds, with the sd over seeds; over runs: the mean and sd of the p
 import argparse, warnings
 from pathlib import Path
 import numpy as np, pandas as pd
-from metallicity_cnn.core import sample_dir, rmse, nmad
+from metallicity_cnn.core import sample_dir, rmse, nmad, save_json
 from metallicity_cnn.train import split_rows
 from metallicity_cnn.predict import predict
 
@@ -40,6 +40,7 @@ def main():
     p.add_argument('--catalog', default=None, help='catalogue with objID and the target (default: the shared sample)')
     p.add_argument('--images', default=None, help='image directory (default: the shared sample)')
     p.add_argument('--target', default='oh_p50')
+    p.add_argument('--json', default=None, help='also write the per-run summaries to this file (for bench/results.py)')
     a = p.parse_args()
     sample = sample_dir() if a.catalog is None or a.images is None else None
     cat = pd.read_csv(a.catalog or sample/'catalog.csv', dtype={'objID': str})
@@ -63,5 +64,10 @@ def main():
         sd = v.std(0, ddof=1) if len(rows) > 1 else np.zeros(v.shape[1])
         print(f"{'mean +- sd over runs':22s} {'':4s} {v[:, 0].mean():.4f}+-{sd[0]:.4f} {v[:, 1].mean():.4f}+-{sd[1]:.4f} "
               f"{v[:, 2].mean():.4f}+-{sd[2]:.4f} {v[:, 4].mean():+.4f}+-{sd[4]:.4f} (runs with d < 0: {(v[:, 4] < 0).sum()}/{len(rows)})")
+
+    if a.json:
+        keys = ('none', 'dihedral', 'paper', 'paper_sd_seeds', 'dihedral_minus_paper', 'diff_sd_seeds')
+        save_json(dict(command='python bench/tta.py ' + ' '.join(map(str, a.runs)), tta_seeds=a.tta_seeds, target=a.target,
+                       runs=[dict(run=nm, n=n, rmse=dict(zip(keys, m[0])), nmad=dict(zip(keys, m[1]))) for nm, n, *m in rows]), a.json)
 
 if __name__ == '__main__': main()

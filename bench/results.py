@@ -85,9 +85,11 @@ def headline(real, ens, sim) -> str:
                      f"`{real['command']}`"])
     if sim:
         t = sim['report']['metrics']['test']['oh_p50']
-        rows.append(['synthetic survey (3,000 galaxies, 600 test): RMSE, information limit, realised floor', 'no counterpart',
+        rows.append(['synthetic survey (3,000 galaxies, 600 test): CNN RMSE, information limit, realised floor, baselines', 'no counterpart',
                      f"{ci(t)}; information limit {f3(t.get('information_limit'))} (RMSE/limit {f3(t.get('rmse_over_limit'), 2)}); "
-                     f"realised floor {f3(t.get('floor_realised'))}, which no image-based method can reach", f"`{sim['command']}`"])
+                     f"realised floor {f3(t.get('floor_realised'))}, which no image-based method can reach; "
+                     + '; '.join(f"{sim['baselines']['methods'][k]} {ci(v)}" for k, v in sim['baselines']['metrics']['oh_p50'].items() if k != 'cnn_gri'),
+                     f"`{sim['command']}`"])
     return table(['', 'Wu & Boada (2019)', 'this library', 'command'], rows)
 
 def recipe_section(rs) -> str:

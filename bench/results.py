@@ -4,7 +4,7 @@ the benchmark outputs in `bench/out`, dated and tied to the commit they were mea
 Every number on the page is read from a file a benchmark wrote; a benchmark whose outputs are missing is listed as not
 measured rather than left out silently. The figures are copied into `nbs/results/` as compact PNGs.
 
-    python bench/out/queue.sh          # or the benchmark commands one by one (each section names its command)
+    (the benchmark commands below, each section of the page names its own)
     python bench/results.py            # then this; then python tools/readme.py and nbdev_clean
 
 The commands behind the outputs:
@@ -13,6 +13,7 @@ The commands behind the outputs:
     python bench/analyses.py real --out bench/out/an-real
     python bench/analyses.py synthetic --n 3000 --recipe demo --res-recipe demo --res-epochs 20 --out bench/out/an-sim
     python bench/train_real.py --seeds 0 1 2 3 4 && python bench/ensembles.py --seeds 0 1 2 3 4
+    python bench/tta.py bench/out/real-default-s0 bench/out/real-default-s1 bench/out/real-default-s2 --json bench/out/tta.json
 """
 import argparse, io, json, platform, subprocess, time
 from pathlib import Path

@@ -21,7 +21,7 @@ import numpy as np
 from PIL import Image
 from execnb.nbio import read_nb, write_nb, mk_cell
 from metallicity_cnn.core import load_json
-from metallicity_cnn.analyses import FEATURE_SETS
+from metallicity_cnn.analyses import FEATURE_SETS, PAPER_SIZES, PAPER_RMSE
 
 ROOT = Path(__file__).resolve().parents[1]
 PAPER = dict(rmse='0.085', nmad='0.067', rf='0.130', mzr_ratio='0.821 ± 0.077') # Wu & Boada (2019), abstract and section 4
@@ -36,7 +36,7 @@ EARLIER_RESOLUTION = dict(
     real=('default recipe, 60 epochs at each size, training seed 0', [128, 64, 32, 16, 8, 4, 2, 1],
           [(0.095, 0.094), (0.096, 0.095), (0.092, 0.103), (0.105, 0.113), (0.119, 0.136), (0.138, 0.125), (0.135, 0.145), (0.129, 0.125)]),
     synthetic=('demo recipe, 20 epochs at each size, training seed 0', [128, 8, 1], [(0.136, None), (0.139, None), (0.145, None)]))
-PAPER_RES = dict(zip([128, 64, 32, 16, 8, 4, 2, 1], [0.085, 0.089, 0.093, 0.105, 0.113, 0.129, 0.159, 0.161]))
+PAPER_RES = dict(zip(PAPER_SIZES, PAPER_RMSE))
 
 def earlier_resolution(name, cmd) -> str:
     what, sizes, vals = EARLIER_RESOLUTION[name]

@@ -558,8 +558,9 @@ def report_figures(preds:pd.DataFrame, # predictions.csv rows
 def _add_limits(res, lim):
     "Put the `limits` of a run on a simulated survey in the report `res`, and `floor_realised`, `information_limit`, `rmse_over_limit` in its metallicity statistics"
     res['limits'] = lim
-    if lim: report_metrics(res)[METAL].update(floor_realised=lim['floor_realised'], information_limit=lim['information_limit'],
-                                              rmse_over_limit=report_metrics(res)[METAL]['rmse'] / lim['information_limit'])
+    if not lim: return
+    t = report_metrics(res)[METAL]
+    t.update(floor_realised=lim['floor_realised'], information_limit=lim['information_limit'], rmse_over_limit=t['rmse'] / lim['information_limit'])
 
 def _predictions(model:GalaxyModel, df, images, split, tta, progress):
     "`(rows, predictions)` of the galaxies evaluated: those of `split` (all without one); 'oof' reads a cross-validation's out-of-fold predictions"

@@ -21,7 +21,7 @@ from .data import *
 __all__ = ['OPTIMISERS', 'RECIPES', 'RECIPE_CHOICES', 'LARGE_FROM', 'PAPER_FROM', 'OutputRange', 'MeanVarLinear', 'target_range',
            'rmse_loss', 'gaussian_nll', 'target_metrics', 'get_arch', 'imagenet_weights', 'weights_cache_file',
            'download_weights', 'pretrained_weights', 'weights_record', 'build_model', 'bf16_native', 'BF16CPU',
-           'galaxy_learner', 'get_recipe', 'n_epochs', 'choose_recipe', 'fit_recipe']
+           'galaxy_learner', 'get_recipe', 'n_epochs', 'recipe_steps', 'choose_recipe', 'fit_recipe']
 
 # %% ../nbs/04_learner.ipynb #d7945be8
 class OutputRange(Module):
@@ -307,6 +307,13 @@ def n_epochs(recipe:dict) -> int:
 # %% ../nbs/04_learner.ipynb #2177242d
 LARGE_FROM, PAPER_FROM = 20_000, 10_000 # training galaxies from which `choose_recipe` picks 'large', and 'paper' with pretrained weights
 
+def recipe_steps(name:str, # recipe name
+                 n_train:int, # number of training galaxies
+                ) -> int:
+    "Optimiser steps the recipe `name` takes on `n_train` training galaxies"
+    r = get_recipe(name)
+    return n_epochs(r) * -(-n_train // r['bs'])
+
 def choose_recipe(n_train:int, # number of training galaxies
                   pretrained:bool=False, # whether pretrained (ImageNet) weights are available for the body
                  ) -> tuple:
@@ -315,8 +322,8 @@ def choose_recipe(n_train:int, # number of training galaxies
     if pretrained and n_train >= PAPER_FROM:
         return 'paper', f"{n_train} training galaxies (at least {PAPER_FROM}) and pretrained weights: Wu & Boada's fine-tuning schedule, designed for them"
     if n_train >= LARGE_FROM:
-        return 'large', (f"{n_train} training galaxies (at least {LARGE_FROM}): 'default' would take {60 * -(-n_train // 16)} optimiser steps; "
-                         f"'large' takes {20 * -(-n_train // 64)}, more than the 5640 of 'default' at 1500 galaxies, the largest size measured")
+        return 'large', (f"{n_train} training galaxies (at least {LARGE_FROM}): 'default' would take {recipe_steps('default', n_train)} optimiser steps; "
+                         f"'large' takes {recipe_steps('large', n_train)}, more than the 5640 of 'default' at 1500 galaxies, the largest size measured")
     return 'default', f"{n_train} training galaxies (fewer than {LARGE_FROM}): 'default' did best at every size measured (240 to 1500 galaxies)"
 
 

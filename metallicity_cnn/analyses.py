@@ -23,8 +23,8 @@ from .evaluate import save_figure, target_label, noise_floor
 
 # %% auto #0
 __all__ = ['PAPER_SIZES', 'PAPER_RMSE', 'MAG_PATTERNS', 'RGB_BANDS', 'ANNULI', 'METHODS', 'FEATURE_SETS', 'resolution_study',
-           'plot_resolution', 'catalog_magnitudes', 'magnitude_features', 'image_colour_features', 'random_forest',
-           'rband_images', 'baselines', 'plot_baselines', 'resolution_cli', 'baselines_cli']
+           'plot_resolution', 'catalog_magnitudes', 'magnitude_features', 'bad_magnitudes', 'image_colour_features',
+           'random_forest', 'rband_images', 'baselines', 'plot_baselines', 'resolution_cli', 'baselines_cli']
 
 # %% ../nbs/09_analyses.ipynb #144f6eb3
 PAPER_SIZES = (128, 64, 32, 16, 8, 4, 2, 1)
@@ -124,6 +124,12 @@ def magnitude_features(df:pd.DataFrame, # catalogue rows
     if not colours: return m, list(cols)
     b = [c[-1] for c in cols]
     return np.hstack([m, m[:, :-1] - m[:, 1:]]), [*cols, *(f'{x}-{y}' for x, y in zip(b[:-1], b[1:]))]
+
+def bad_magnitudes(m, # magnitudes, one row per galaxy
+                  ) -> np.ndarray:
+    "Rows with a missing magnitude: not finite, or a sentinel beyond ±90 (SDSS writes -9999 where it has no measurement)"
+    m = np.asarray(m, float)
+    return ~(np.isfinite(m) & (np.abs(m) < 90)).all(1)
 
 # %% ../nbs/09_analyses.ipynb #5c327899
 RGB_BANDS = ('i', 'r', 'g') # the bands in the R, G, B channels of SDSS cutouts and simulated images
@@ -228,11 +234,16 @@ def _methods(rband, kind, note):
             for k, v in METHODS.items() if rband or k != 'cnn_r'}
 
 def _split_baselines(run:Path, model:GalaxyModel, catalog, images, out:Path, rband, features, n_trees, min_samples_leaf, progress, **overrides):
-    "`(predictions of the run's test galaxies by every method, n_train, feature kind, note, feature names)`"
+    "`(predictions of the run's test galaxies by every method, n_train, feature kind, note, feature names, galaxies left out)`"
     meta, id_col = model.metas[0], model.id_col # the r-band CNN repeats one network's recipe (an ensemble's first member)
     df = _run_split(run, catalog, images, model.targets, id_col, progress)
     tr, te = (df.split == 'train').to_numpy(), (df.split == 'test').to_numpy()
     X, fnames, fkind, note = _features(df, images, features, id_col)
+    bad = bad_magnitudes(df[catalog_magnitudes(df, fkind)]) if fkind != 'image' else np.zeros(len(df), bool)
+    left = dict(train=int((tr & bad).sum()), test=int((te & bad).sum()))
+    if bad.any(): warnings.warn(f"{run}: {left['train']} training and {left['test']} test galaxies have a missing {fkind} magnitude (not finite, or a "
+                                "sentinel such as -9999): the mean predictor and the random forest train without them, and every method is scored without them")
+    tr, te = tr & ~bad, te & ~bad
     preds = df.loc[te, [id_col] + model.targets].reset_index(drop=True)
     cnn = predict(model, images, df[te], id_col=id_col, progress=progress).set_index(id_col).loc[preds[id_col]]
     rb = _rband_run(run, df, images, out, meta, id_col, progress, **overrides).set_index(id_col).loc[preds[id_col]] if rband else None
@@ -242,7 +253,7 @@ def _split_baselines(run:Path, model:GalaxyModel, catalog, images, out:Path, rba
         preds[f'{t}_random_forest_{fkind}'] = random_forest(X[tr], y[tr], X[te], n_trees, min_samples_leaf, meta.get('seed', 0))
         if rband: preds[f'{t}_cnn_r'] = rb[f'{t}_pred'].to_numpy()
         preds[f'{t}_cnn_gri'] = cnn[f'{t}_pred'].to_numpy()
-    return preds, int(tr.sum()), fkind, note, fnames
+    return preds, int(tr.sum()), fkind, note, fnames, left
 
 def _parts(run:Path, model:GalaxyModel) -> list:
     "`(run directory, model)` of each part the baselines are run on: the run itself, or each fold of a cross-validation"
@@ -265,10 +276,11 @@ def baselines(run:str|Path, # model directory written by `train` (also `--ensemb
     model = GalaxyModel.load(run)
     parts = [_split_baselines(r, m, catalog, images, out/r.name if r != run else out, rband, features, n_trees, min_samples_leaf, progress, **overrides)
              for r, m in _parts(run, model)]
-    preds, fkind, note, fnames = pd.concat([p[0] for p in parts], ignore_index=True), *parts[0][2:]
+    preds, (fkind, note, fnames) = pd.concat([p[0] for p in parts], ignore_index=True), parts[0][2:5]
     res = dict(run=str(run), n_train=[p[1] for p in parts] if len(parts) > 1 else parts[0][1], n_test=len(preds), folds=len(parts) if len(parts) > 1 else None,
                features=fkind, features_requested=features, feature_note=note, feature_names=fnames, n_trees=n_trees,
-               min_samples_leaf=min_samples_leaf, ensemble=len(model), metrics={}, methods=_methods(rband, fkind, note))
+               min_samples_leaf=min_samples_leaf, ensemble=len(model),
+               missing_magnitudes={k: sum(p[5][k] for p in parts) for k in ('train', 'test')}, metrics={}, methods=_methods(rband, fkind, note))
     with atomic_write(out/'baseline_predictions.csv') as f: preds.to_csv(f, index=False)
     preds = pd.read_csv(out/'baseline_predictions.csv', dtype={model.id_col: str}) # the numbers from exactly what is on disk
     res['metrics'] = {t: {k: summarize(preds[f'{t}_{k}'], preds[t]) for k in res['methods']} for t in model.targets}
@@ -336,4 +348,6 @@ def baselines_cli(model:str, # model directory written by `metallicity-cnn train
     for t, per in res['metrics'].items():
         for k, v in per.items(): print(f"{t} {res['methods'][k]:24s} RMSE {v['rmse']:.4f} NMAD {v['nmad']:.4f} n {v['n']}")
     if res['feature_note']: print(f"note: {res['feature_note']}")
+    if any(res['missing_magnitudes'].values()):
+        print(f"left out for a missing magnitude: {res['missing_magnitudes']['train']} training, {res['missing_magnitudes']['test']} test galaxies")
     print(f"baselines: written to {out} (random forest on {FEATURE_SETS[res['features']]})")

@@ -32,7 +32,10 @@ p.add_argument('--no-gaussian', action='store_true', help='train the model witho
 p.add_argument('--no-rband', action='store_true', help='baselines without the r-band CNN (one training less)')
 a = p.parse_args()
 out = Path(a.out); out.mkdir(parents=True, exist_ok=True)
-(out/'command.txt').write_text(' '.join(['python', 'bench/analyses.py'] + sys.argv[1:]) + '\n')  # for bench/results.py
+def record_command(d:Path):
+    "The command behind the outputs in `d`, for bench/results.py (the resolution study keeps its own, as it is often run apart)"
+    d.mkdir(parents=True, exist_ok=True); (d/'command.txt').write_text(' '.join(['python', 'bench/analyses.py'] + sys.argv[1:]) + '\n')
+if set(a.steps) - {'resolution'}: record_command(out)
 
 def step(name):
     print(f"\n=== {name} ({time.strftime('%H:%M:%S')})", flush=True); return time.time()
@@ -95,6 +98,7 @@ if 'baselines' in a.steps:
 if 'resolution' in a.steps:
     rr = a.res_recipe or a.recipe
     t = step(f"resolution study, sizes {a.sizes}, recipe {rr} with {a.res_epochs or 'its'} epochs at each size")
+    record_command(out/'resolution')
     res = resolution_study(cat, images, out/'resolution', a.sizes, 'oh_p50', rr, progress=False, epochs=a.res_epochs)
     paper = dict(zip(PAPER_SIZES, PAPER_RMSE))
     print(f"mean predictor: RMSE {res['mean_predictor']['rmse']:.4f} NMAD {res['mean_predictor']['nmad']:.4f}")

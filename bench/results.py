@@ -21,7 +21,7 @@ import numpy as np
 from PIL import Image
 from execnb.nbio import read_nb, write_nb, mk_cell
 from metallicity_cnn.core import load_json
-from metallicity_cnn.analyses import FEATURE_SETS, PAPER_SIZES, PAPER_RMSE
+from metallicity_cnn.analyses import FEATURE_SETS
 
 ROOT = Path(__file__).resolve().parents[1]
 PAPER = dict(rmse='0.085', nmad='0.067', rf='0.130', mzr_ratio='0.821 ± 0.077') # Wu & Boada (2019), abstract and section 4
@@ -29,22 +29,6 @@ CMD = dict(recipe='python bench/recipe_size.py',
            real='python bench/analyses.py real --out bench/out/an-real',
            sim='python bench/analyses.py synthetic --n 3000 --recipe demo --res-recipe demo --res-epochs 20 --out bench/out/an-sim',
            ens='python bench/train_real.py --seeds 0 1 2 3 4 && python bench/ensembles.py --seeds 0 1 2 3 4')
-
-# The resolution studies last measured at commit db83ca4 (2026-11-27, 2 CPU cores, the same commands with the resolution step),
-# shown (labelled so) where this page's outputs hold no resolution study: sizes, test RMSE (NMAD), 80 real / 600 simulated galaxies.
-EARLIER_RESOLUTION = dict(
-    real=('default recipe, 60 epochs at each size, training seed 0', [128, 64, 32, 16, 8, 4, 2, 1],
-          [(0.095, 0.094), (0.096, 0.095), (0.092, 0.103), (0.105, 0.113), (0.119, 0.136), (0.138, 0.125), (0.135, 0.145), (0.129, 0.125)]),
-    synthetic=('demo recipe, 20 epochs at each size, training seed 0', [128, 8, 1], [(0.136, None), (0.139, None), (0.145, None)]))
-PAPER_RES = dict(zip(PAPER_SIZES, PAPER_RMSE))
-
-def earlier_resolution(name, cmd) -> str:
-    what, sizes, vals = EARLIER_RESOLUTION[name]
-    rows = [[s, f3(r), f3(n), PAPER_RES.get(s, '–')] for s, (r, n) in zip(sizes, vals)]
-    n = '80 test galaxies, whose 68% intervals are about ±0.006–0.009 dex' if name == 'real' else '600 test galaxies; intervals not recorded'
-    return (f"Resolution study: not re-run for this page (`{cmd}` runs it with the other steps). Its last measurement, at commit `db83ca4` "
-            f"(2026-11-27; {what}; one network per size; {n}):\n\n"
-            + table(['size [px]', 'RMSE', 'NMAD', 'Wu & Boada RMSE'], rows))
 
 def f3(v, d=3): return '–' if v is None else f'{v:.{d}f}'
 def ci(st, k='rmse', d=3): return f"{f3(st[k], d)} [{f3(st[f'{k}_ci68'][0], d)}, {f3(st[f'{k}_ci68'][1], d)}]" if st.get(f'{k}_ci68') else f3(st[k], d)
@@ -159,7 +143,7 @@ def analyses_section(a, name, cmd) -> str:
             + (f": {bl['feature_note']}" if bl.get('feature_note') else '') + "):", '',
             table(['method', 'RMSE [68%]', 'NMAD [68%]'], [[bl['methods'][k], ci(v, 'rmse', 4), ci(v, 'nmad', 4)] for k, v in b.items()]), '']
     if not res:
-        out += [earlier_resolution(name, CMD[{'real': 'real', 'synthetic': 'sim'}[name]])]
+        out += [f"Resolution study: not measured in this run (`{CMD[{'real': 'real', 'synthetic': 'sim'}[name]]}` runs it with the other steps)."]
         return '\n'.join(out)
     rows = [[s['size'], ci(s, 'rmse', 3), ci(s, 'nmad', 3), dict(zip(res['paper']['sizes'], res['paper']['rmse'])).get(s['size'], '–')] for s in res['sizes']]
     rcmd = ROOT/'bench'/'out'/a['dir']/'resolution'/'command.txt'

@@ -20,8 +20,8 @@ from .data import *
 # %% auto #0
 __all__ = ['OPTIMISERS', 'RECIPES', 'RECIPE_CHOICES', 'LARGE_FROM', 'PAPER_FROM', 'OutputRange', 'MeanVarLinear', 'target_range',
            'rmse_loss', 'gaussian_nll', 'target_metrics', 'get_arch', 'imagenet_weights', 'weights_cache_file',
-           'download_weights', 'pretrained_weights', 'weights_record', 'build_model', 'bf16_native', 'BF16CPU',
-           'galaxy_learner', 'get_recipe', 'n_epochs', 'recipe_steps', 'choose_recipe', 'fit_recipe']
+           'download_weights', 'pretrained_weights', 'weights_record', 'build_model', 'bf16_native', 'strided_1px_conv',
+           'BF16CPU', 'galaxy_learner', 'get_recipe', 'n_epochs', 'recipe_steps', 'choose_recipe', 'fit_recipe']
 
 # %% ../nbs/04_learner.ipynb #d7945be8
 class OutputRange(Module):
@@ -205,17 +205,42 @@ def bf16_native(device) -> bool:
     except OSError: return False
     return any(f in flags for f in ('avx512_bf16', 'amx_bf16'))
 
+def strided_1px_conv(model:nn.Module, # a network (on the CPU)
+                     shape, # the shape of one input, `(channels, height, width)`
+                    ) -> str|None:
+    "Name of the first strided convolution with a kernel wider than 1 pixel that sees 1×1 maps for inputs of `shape`, or `None`"
+    hit = []
+    convs = [(n, m) for n, m in model.named_modules() if isinstance(m, nn.Conv2d) and max(m.stride) > 1 and max(m.kernel_size) > 1]
+    hooks = [m.register_forward_pre_hook(lambda m, i, n=n: hit.append(n) if tuple(i[0].shape[-2:]) == (1, 1) else None) for n, m in convs]
+    training = model.training
+    try:
+        with torch.no_grad(): model.eval()(torch.zeros(1, *shape, device=next(model.parameters()).device))
+    finally:
+        model.train(training)
+        for h in hooks: h.remove()
+    return hit[0] if hit else None
+
 class BF16CPU(Callback):
-    "Train on the CPU with channels_last tensors, under bfloat16 autocast where the CPU computes it natively; a step whose gradients are not finite is skipped and counted"
+    "Train on the CPU with channels_last tensors, under bfloat16 autocast where the CPU computes it natively and its kernels are right; a step whose gradients are not finite is skipped and counted"
     order = 10
     def before_fit(self):
         self.on = self.dls.device is None or torch.device(self.dls.device).type == 'cpu'
         if self.on: self.learn.model.to(memory_format=torch.channels_last)
-        self.ctx = torch.autocast('cpu', dtype=torch.bfloat16, enabled=self.on and bf16_native('cpu')) # emulated bfloat16 is ~3x slower than float32
-        self.n_skipped, self.n_steps = 0, 0
+        self.ctx, self.bf16, self.n_skipped, self.n_steps = None, None, 0, 0
+
+    def _use_bf16(self, x) -> bool:
+        "bfloat16 autocast for inputs like `x`: on a CPU that computes it natively, unless a strided convolution sees 1×1 maps"
+        if not (self.on and bf16_native('cpu')): return False # emulated bfloat16 is ~3x slower than float32
+        layer = strided_1px_conv(self.model, x.shape[1:])
+        if layer: warnings.warn(f"training in float32: at {x.shape[-2]}×{x.shape[-1]} px the strided convolution {layer} sees 1×1 maps, "
+                                "whose weight gradient the CPU's bfloat16 kernel gets wrong")
+        return layer is None
 
     def before_batch(self):
         if self.on: self.learn.xb = tuple(x.contiguous(memory_format=torch.channels_last) for x in self.xb)
+        if self.ctx is None:
+            self.bf16 = self._use_bf16(self.xb[0])
+            self.ctx = torch.autocast('cpu', dtype=torch.bfloat16, enabled=self.bf16)
         self.ctx.__enter__()
 
     def after_pred(self): self.learn.pred = self.pred.float()
@@ -229,7 +254,8 @@ class BF16CPU(Callback):
             raise CancelStepException  # as a gradient scaler does: the weights keep their last finite values
 
     def after_fit(self):
-        if self.n_skipped: warnings.warn(f"bfloat16 training skipped {self.n_skipped} of {self.n_steps} optimizer steps whose gradients were not finite")
+        if self.n_skipped: warnings.warn(f"{'bfloat16 ' if self.bf16 else ''}training skipped {self.n_skipped} of {self.n_steps} optimizer steps whose gradients were not finite")
+
 
 # %% ../nbs/04_learner.ipynb #4d6927f4
 OPTIMISERS = {'adam': lambda mom: Adam, 'sgd': lambda mom: partial(SGD, mom=mom)}

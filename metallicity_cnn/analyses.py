@@ -15,7 +15,7 @@ from matplotlib.lines import Line2D
 from fastcore.script import call_parse
 from sklearn.ensemble import RandomForestRegressor
 from .data import load_catalog, read_table
-from .learner import get_recipe
+from .learner import get_recipe, build_model, strided_1px_conv
 from .predict import predict
 from .model import GalaxyModel
 from .train import train_run, split_rows
@@ -32,10 +32,13 @@ PAPER_RMSE = (0.085, 0.089, 0.093, 0.105, 0.113, 0.129, 0.159, 0.161) # Wu & Boa
 
 # %% ../nbs/09_analyses.ipynb #e29ab963
 def _finished(run, recipe, seed, split_seed, target):
-    "True if `run` holds a completed run with exactly this recipe, seeds and target"
+    "True if `run` holds a completed run with exactly this recipe, seeds and target, not one trained on wrong bfloat16 gradients"
     if not ((run/'metrics.json').is_file() and (run/'model.json').is_file()): return False
     m = load_json(run/'model.json')
-    return (m.get('recipe') == recipe and m.get('seed') == seed and m.get('split_seed') == split_seed and m.get('targets') == [target])
+    same = (m.get('recipe') == recipe and m.get('seed') == seed and m.get('split_seed') == split_seed and m.get('targets') == [target])
+    # runs from before `BF16CPU` switched to float32 where strided convolutions see 1×1 maps record no `precision`: retrain those sizes
+    return same and ('precision' in m or strided_1px_conv(build_model(recipe['arch']), (3, recipe['size'], recipe['size'])) is None)
+
 
 # %% ../nbs/09_analyses.ipynb #f4393e0e
 def _size_row(df, images, run, target, recipe, seed, split_seed, pretrained, id_col, progress, **overrides) -> dict:

@@ -124,6 +124,10 @@ def _trained_world_size() -> int:
     d = torch.distributed
     return d.get_world_size() if d.is_available() and d.is_initialized() else 1
 
+def _precision(learn:Learner) -> str:
+    "'bfloat16' if `learn` trained under `BF16CPU`'s bfloat16 autocast, else 'float32' (recorded in `model.json`)"
+    return 'bfloat16' if any(getattr(c, 'bf16', False) for c in learn.cbs if isinstance(c, BF16CPU)) else 'float32'
+
 # %% ../nbs/06_train.ipynb #d0116e67
 class EpochLines(Callback):
     "Print the recorder's table of epochs as plain, aligned lines (for logs, in place of `ProgressCallback`'s bars)"
@@ -252,7 +256,7 @@ def train_run(catalog, # catalogue: file (CSV, FITS, ECSV), astropy `Table` or `
     model = GalaxyModel.from_learner(learn, r['size'], normalisation='imagenet' if weights else 'dataset', recipe=r, recipe_reason=why, seed=seed,
         split_seed=split_seed, pretrained=str(weights) if weights else 'random', id_col=id_col, catalog=rep.to_dict(),
         weights=weights_record(r['arch'], weights) | ({'warning': warn} if warn else {}), n_train=n_train,
-        world_size=_trained_world_size(), train_seconds=round(time.time() - t0, 1))
+        world_size=_trained_world_size(), precision=_precision(learn), train_seconds=round(time.time() - t0, 1))
     return _save_run(model, out, df, labels, src, id_col, tta, progress, t0) if main else {}
 
 

@@ -145,12 +145,16 @@ def analyses_section(a, name, cmd) -> str:
     if not res:
         out += [f"Resolution study: not measured in this run (`{CMD[{'real': 'real', 'synthetic': 'sim'}[name]]}` runs it with the other steps)."]
         return '\n'.join(out)
-    rows = [[s['size'], ci(s, 'rmse', 3), ci(s, 'nmad', 3), dict(zip(res['paper']['sizes'], res['paper']['rmse'])).get(s['size'], '–')] for s in res['sizes']]
+    precision = lambda s: (load(f"{a['dir']}/resolution/size{s:03d}/model.json") or {}).get('precision', 'not recorded')
+    rows = [[s['size'], ci(s, 'rmse', 3), ci(s, 'nmad', 3), dict(zip(res['paper']['sizes'], res['paper']['rmse'])).get(s['size'], '–'), precision(s['size'])]
+            for s in res['sizes']]
     rcmd = ROOT/'bench'/'out'/a['dir']/'resolution'/'command.txt'
     if rcmd.is_file(): out += [f"`{rcmd.read_text().strip()}`", '']
     out += [f"Resolution study ({res['recipe']['name']} recipe, {res['recipe'].get('epochs')} epochs at each size, training seed {res['seed']}, "
             f"one network per size; mean predictor RMSE {f3(res['mean_predictor']['rmse'])}):", '',
-            table(['size [px]', 'RMSE [68%]', 'NMAD [68%]', 'Wu & Boada RMSE'], rows), '', trend(res), '',
+            table(['size [px]', 'RMSE [68%]', 'NMAD [68%]', 'Wu & Boada RMSE', 'training precision'], rows), '',
+            "Sizes of 16 px and below train in float32 on a CPU, since the CPU's bfloat16 kernel gets the weight gradients of strided convolutions "
+            "that see 1×1 maps wrong (`BF16CPU` in `04_learner`); runs from before `model.json` recorded the precision say 'not recorded'.", '', trend(res), '',
             copy_figure(ROOT/'bench'/'out'/a['dir']/'resolution'/'resolution.png', f'resolution-{name}.png')]
     return '\n'.join(out)
 

@@ -153,7 +153,7 @@ def analyses_section(a, name, cmd) -> str:
     out += [f"Resolution study ({res['recipe']['name']} recipe, {res['recipe'].get('epochs')} epochs at each size, training seed {res['seed']}, "
             f"one network per size; mean predictor RMSE {f3(res['mean_predictor']['rmse'])}):", '',
             table(['size [px]', 'RMSE [68%]', 'NMAD [68%]', 'Wu & Boada RMSE', 'training precision'], rows), '',
-            "Sizes of 16 px and below train in float32 on a CPU, since the CPU's bfloat16 kernel gets the weight gradients of strided convolutions "
+            "On a CPU with native bfloat16, sizes of 16 px and below train in float32, since its bfloat16 kernel gets the weight gradients of strided convolutions "
             "that see 1×1 maps wrong (`BF16CPU` in `04_learner`); runs from before `model.json` recorded the precision say 'not recorded'.", '', trend(res), '',
             copy_figure(ROOT/'bench'/'out'/a['dir']/'resolution'/'resolution.png', f'resolution-{name}.png')]
     return '\n'.join(out)

@@ -147,6 +147,11 @@ def track(gen, total:int|None=None, label:str='progress', leave:bool=False, ever
     return LogProgress(gen, total, label, every)
 
 # %% ../nbs/00_core.ipynb #5200be09
+def _umask() -> int:
+    "The process's umask (read by setting it and setting it back)"
+    m = os.umask(0o22); os.umask(m)
+    return m
+
 @contextlib.contextmanager
 def atomic_write(path:str|Path, # final path of the file
                  mode:str='w', # 'w' for text, 'wb' for bytes
@@ -156,6 +161,7 @@ def atomic_write(path:str|Path, # final path of the file
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')
     try:
+        os.chmod(tmp, 0o666 & ~_umask())  # the mode a plain `open()` gives (mkstemp's is 0600)
         with os.fdopen(fd, mode) as f:
             yield f
             f.flush(); os.fsync(f.fileno())

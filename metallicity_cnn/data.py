@@ -256,7 +256,7 @@ def augmentation(name:str|bool='dihedral', # 'dihedral', 'paper' or 'none' (`Tru
     name = 'dihedral' if name is True else 'none' if name in (False, None) else name
     if name not in AUGMENTATIONS: raise ValueError(f"augment must be one of {list(AUGMENTATIONS)}, got {name!r}")
     if name == 'none': return [], []
-    extra = aug_transforms(do_flip=False, max_rotate=10., max_zoom=1.1, max_lighting=0.05, max_warp=0.) if name == 'paper' else []
+    extra = aug_transforms(do_flip=False, max_rotate=10., max_zoom=1.1, max_lighting=0.05, max_warp=0., p_affine=1., p_lighting=1.) if name == 'paper' else [] # every image, as fastai 0.7
     return [DihedralItem(p=1.)], extra
 
 # %% ../nbs/01_data.ipynb #130c5857

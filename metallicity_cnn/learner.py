@@ -12,16 +12,16 @@ import numpy as np, torch, torchvision
 import torch.nn.functional as F
 from torch import nn
 from fastai.vision.all import (vision_learner, create_vision_model, create_body, model_meta, Learner, Callback, AccumMetric,
-                               Module, set_seed, store_attr, Adam, SGD, CancelStepException)
+                               Module, set_seed, store_attr, Adam, SGD, CancelStepException, BnFreeze, L)
 from functools import partial
 import fastai
 from .data import *
 
 # %% auto #0
-__all__ = ['OPTIMISERS', 'RECIPES', 'RECIPE_CHOICES', 'LARGE_FROM', 'PAPER_FROM', 'OutputRange', 'MeanVarLinear', 'target_range',
-           'rmse_loss', 'gaussian_nll', 'target_metrics', 'get_arch', 'imagenet_weights', 'weights_cache_file',
-           'download_weights', 'pretrained_weights', 'weights_record', 'build_model', 'bf16_native', 'strided_1px_conv',
-           'BF16CPU', 'galaxy_learner', 'get_recipe', 'n_epochs', 'recipe_steps', 'choose_recipe', 'fit_recipe']
+__all__ = ['OPTIMISERS', 'RECIPES', 'RECIPE_CHOICES', 'LARGE_FROM', 'OutputRange', 'MeanVarLinear', 'target_range', 'rmse_loss',
+           'gaussian_nll', 'target_metrics', 'get_arch', 'imagenet_weights', 'weights_cache_file', 'download_weights',
+           'pretrained_weights', 'weights_record', 'build_model', 'bf16_native', 'strided_1px_conv', 'BF16CPU',
+           'galaxy_learner', 'get_recipe', 'n_epochs', 'recipe_steps', 'choose_recipe', 'fit_recipe']
 
 # %% ../nbs/04_learner.ipynb #d7945be8
 class OutputRange(Module):
@@ -48,8 +48,16 @@ class MeanVarLinear(nn.Linear):
         b = self.bias if self.bias is not None else self.weight.new_zeros(self.out_features)
         return torch.cat([F.linear(x, self.weight[:self.k], b[:self.k]), F.linear(x.detach(), self.weight[self.k:], b[self.k:])], 1)
 
+def _intercept(lin:nn.Linear, mid) -> nn.Linear:
+    "`lin` with a bias, started at `mid` for the means: the intercept of linear outputs, which the dropout before `lin` cannot touch"
+    out = nn.Linear(lin.in_features, lin.out_features, bias=True, device=lin.weight.device)
+    with torch.no_grad():
+        out.weight.copy_(lin.weight); out.bias.zero_(); out.bias[:len(mid)] = torch.as_tensor(mid, dtype=torch.float32)
+    return out
+
 def _add_outputs(model, lo, hi, gaussian:bool=False, squash:bool=True):
-    "End `model`'s head with its outputs: `MeanVarLinear` as the last layer of a Gaussian head, then `OutputRange`"
+    "End `model`'s head with its outputs: a bias for linear outputs, `MeanVarLinear` as the last layer of a Gaussian head, then `OutputRange`"
+    if not squash and model[1][-1].bias is None: model[1][-1] = _intercept(model[1][-1], (np.asarray(lo) + np.asarray(hi)) / 2)
     if gaussian: model[1][-1] = MeanVarLinear(model[1][-1], len(lo))
     model[1].append(OutputRange(lo, hi, gaussian, squash).to(next(model.parameters()).device))
     return model
@@ -288,10 +296,10 @@ def galaxy_learner(dls, # from `galaxy_dls`
 
 # %% ../nbs/04_learner.ipynb #ad87b9ff
 _BASE = dict(wd=1e-2, opt='adam', mom=0.9, schedule='one_cycle', freeze_epochs=0, warm_epochs=0, epochs=None, cycles=None, cycle_len=1, cycle_mult=2,
-             layer_lrs='discriminative', augment='dihedral', output='sigmoid')
+             layer_lrs='discriminative', augment='dihedral', output='sigmoid', train_bn=True, reset_opt=False)
 RECIPES = {
     'paper':   dict(_BASE, arch='resnet34', size=128, bs=128, lr=0.1, wd=0., opt='sgd', schedule='sgdr', freeze_epochs=2,
-                    warm_epochs=1, cycles=3, layer_lrs='uniform', augment='paper', output='linear'),
+                    warm_epochs=1, cycles=3, layer_lrs='uniform', augment='paper', output='linear', train_bn=False, reset_opt=True),
     'default': dict(_BASE, arch='resnet18', size=32, bs=16, lr=2e-3, epochs=60),
     'large':   dict(_BASE, arch='resnet18', size=32, bs=64, lr=4e-3, epochs=20),
     'demo':    dict(_BASE, arch='resnet18', size=32, bs=32, lr=3e-3, epochs=40),
@@ -331,7 +339,7 @@ def n_epochs(recipe:dict) -> int:
     return int(r['freeze_epochs'] + r['warm_epochs'] + main)
 
 # %% ../nbs/04_learner.ipynb #2177242d
-LARGE_FROM, PAPER_FROM = 20_000, 10_000 # training galaxies from which `choose_recipe` picks 'large', and 'paper' with pretrained weights
+LARGE_FROM = 20_000 # training galaxies from which `choose_recipe` picks 'large'
 
 def recipe_steps(name:str, # recipe name
                  n_train:int, # number of training galaxies
@@ -341,17 +349,13 @@ def recipe_steps(name:str, # recipe name
     return n_epochs(r) * -(-n_train // r['bs'])
 
 def choose_recipe(n_train:int, # number of training galaxies
-                  pretrained:bool=False, # whether pretrained (ImageNet) weights are available for the body
                  ) -> tuple:
-    "`(name, reason)`: the recipe for `n_train` training galaxies when none is named (`recipe='auto'`), and why"
+    "`(name, reason)`: the measured recipe for `n_train` training galaxies when none is named (`recipe='auto'`), and why; never 'paper' (measured only from random initialisation, where it diverges)"
     if n_train < 1: raise ValueError(f"no training galaxies (n_train={n_train})")
-    if pretrained and n_train >= PAPER_FROM:
-        return 'paper', f"{n_train} training galaxies (at least {PAPER_FROM}) and pretrained weights: Wu & Boada's fine-tuning schedule, designed for them"
     if n_train >= LARGE_FROM:
         return 'large', (f"{n_train} training galaxies (at least {LARGE_FROM}): 'default' would take {recipe_steps('default', n_train)} optimiser steps; "
                          f"'large' takes {recipe_steps('large', n_train)}, more than the 5640 of 'default' at 1500 galaxies, the largest size measured")
     return 'default', f"{n_train} training galaxies (fewer than {LARGE_FROM}): 'default' did best at every size measured (240 to 1500 galaxies)"
-
 
 # %% ../nbs/04_learner.ipynb #6abdea53
 def fit_recipe(learn:Learner, # from `galaxy_learner`
@@ -361,11 +365,13 @@ def fit_recipe(learn:Learner, # from `galaxy_learner`
     "Train `learn` with `recipe`: the head alone and then everything at constant `lr`, then everything under its schedule"
     r = recipe
     lrs = r['lr'] if r['layer_lrs'] == 'uniform' else slice(r['lr']/100, r['lr'])
+    kw = dict(wd=r['wd'], reset_opt=r['reset_opt'])
     if r['freeze_epochs']:
+        learn.train_bn = r['train_bn']
         learn.freeze()
-        learn.fit(r['freeze_epochs'], r['lr'], wd=r['wd'], cbs=cbs)
+        learn.fit(r['freeze_epochs'], r['lr'], cbs=L(cbs) + ([] if r['train_bn'] else [BnFreeze()]), **kw)
     learn.unfreeze()
-    if r['warm_epochs']: learn.fit(r['warm_epochs'], lrs, wd=r['wd'], cbs=cbs)
-    if r['schedule'] == 'sgdr': learn.fit_sgdr(r['cycles'], r['cycle_len'], lr_max=lrs, cycle_mult=r['cycle_mult'], wd=r['wd'], cbs=cbs)
-    else: learn.fit_one_cycle(r['epochs'], lrs, wd=r['wd'], cbs=cbs)
+    if r['warm_epochs']: learn.fit(r['warm_epochs'], lrs, cbs=cbs, **kw)
+    if r['schedule'] == 'sgdr': learn.fit_sgdr(r['cycles'], r['cycle_len'], lr_max=lrs, cycle_mult=r['cycle_mult'], cbs=cbs, **kw)
+    else: learn.fit_one_cycle(r['epochs'], lrs, cbs=cbs, **kw)
     return learn

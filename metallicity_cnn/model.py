@@ -66,8 +66,12 @@ def load_model(path:str|Path, # run directory with model.json and model.pt
                         squash=meta.get('output', 'sigmoid') == 'sigmoid')  # runs before 'output' existed were all sigmoid
     try: sd = torch.load(path/'model.pt', map_location='cpu', weights_only=True)
     except Exception as e: raise ValueError(f"{path/'model.pt'} is not a plain tensor state_dict ({type(e).__name__}: {str(e)[:200]})") from None
-    model.load_state_dict(sd)
+    model.load_state_dict(_zero_missing_bias(model, sd))
     return model.eval(), meta
+
+def _zero_missing_bias(model, sd:dict) -> dict:
+    "`sd` with a zero bias for a head layer that has none in it: runs written before linear outputs had their intercept computed without it"
+    return sd | {k: torch.zeros_like(v) for k, v in model.state_dict().items() if k not in sd and k.startswith('1.') and k.endswith('.bias')}
 
 # %% ../nbs/04a_model.ipynb #c0ffc376
 class GalaxyModel:

@@ -191,13 +191,11 @@ def pick_recipe(recipe:str, # a recipe name, or 'auto' to choose by `choose_reci
                ) -> tuple:
     "`(recipe, weights, reason)`: the validated recipe to train, the body's weights (`pretrained_weights`) and why this recipe"
     if recipe == 'auto':
-        w34 = pretrained_weights(RECIPES['paper']['arch'], pretrained, progress) if n_train >= PAPER_FROM else None
-        recipe, why = choose_recipe(n_train, w34 is not None)
+        recipe, why = choose_recipe(n_train)
         why = f"chosen for this sample (recipe 'auto'): {why}"
     else: why = 'named by the caller'
     r = get_recipe(recipe, **overrides)
     return r, pretrained_weights(r['arch'], pretrained, progress), why
-
 
 # %% ../nbs/06_train.ipynb #815951b3
 def _fit(df, src, labels, targets, r:dict, weights, gaussian, id_col, seed, progress, main) -> Learner:

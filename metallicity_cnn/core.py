@@ -14,9 +14,10 @@ from scipy.stats import binned_statistic
 
 # %% auto #0
 __all__ = ['SENTINEL', 'DEFAULT_ID', 'DEFAULT_TARGET', 'IMAGENET_STATS', 'METRICS_SCHEMA', 'METRICS_COMMANDS', 'METRICS_SPLITS',
-           'STAT_KEYS', 'rmse', 'nmad', 'bias', 'binned_stats', 'bootstrap_ci', 'summarize', 'check_unique_ids',
-           'interactive', 'LogProgress', 'track', 'atomic_write', 'json_plain', 'save_json', 'load_json', 'json_floats',
-           'check_metrics', 'metrics_doc', 'save_metrics', 'load_metrics', 'ResumableCSV']
+           'STAT_KEYS', 'RUN_FILES', 'rmse', 'nmad', 'bias', 'binned_stats', 'bootstrap_ci', 'summarize',
+           'check_unique_ids', 'interactive', 'LogProgress', 'track', 'atomic_write', 'json_plain', 'save_json',
+           'load_json', 'json_floats', 'check_metrics', 'metrics_doc', 'save_metrics', 'load_metrics', 'ResumableCSV',
+           'settings_diff', 'check_output', 'output_lock']
 
 # %% ../nbs/00_core.ipynb #8e96074d
 SENTINEL = -9999.
@@ -237,13 +238,20 @@ class ResumableCSV:
     def __init__(self, path:str|Path|None, # file to write when complete (None: keep the rows in `rows`)
                  header:list, # column names; a partial file with another header is started afresh
                  every:float=5., # seconds between checkpoints (the work a kill can lose)
+                 settings:dict|None=None, # what determines the rows (model, options): a partial file is resumed only with the same
+                 overwrite:bool=False, # start afresh over a partial file made with other settings (else refuse)
                 ):
         self.path, self.header, self.every, self.rows, self.done, self.last_key = path, list(header), every, [], 0, None
         if path is None: return
         self.partial = Path(str(path) + '.partial'); self.ck = Path(str(self.partial) + '.json')
+        self.settings = json_plain(settings or {})
         st = load_json(self.ck) if self.ck.exists() else {}
         if self.partial.exists() and st.get('header') == self.header and {'done', 'last_key'} <= set(st) and self.partial.stat().st_size >= st['bytes']:
-            os.truncate(self.partial, st['bytes']); self.done, self.last_key = st['done'], st['last_key']
+            if st.get('settings', {}) != self.settings and not overwrite:
+                raise ValueError(f"{self.partial} is a partial result made with other settings ({settings_diff(st.get('settings', {}), self.settings)}); "
+                                 "rerun with those settings to finish it, or pass --overwrite to start afresh")
+            if st.get('settings', {}) == self.settings: os.truncate(self.partial, st['bytes']); self.done, self.last_key = st['done'], st['last_key']
+            else: self.partial.unlink()
         else: self.partial.unlink(missing_ok=True)
         self.f = open(self.partial, 'a', newline='')
         self.w = csv.writer(self.f)
@@ -260,13 +268,12 @@ class ResumableCSV:
         self.done += n_done; self.last_key = last_key
         if self.path is not None and time.monotonic() - self.t > self.every: self.checkpoint()
 
-
 # %% ../nbs/00_core.ipynb #77a7b575
 @patch_to(ResumableCSV)
 def checkpoint(self):
     "Flush the partial file to disk and record how far it goes"
     self.f.flush(); os.fsync(self.f.fileno())
-    save_json(dict(header=self.header, done=self.done, bytes=os.fstat(self.f.fileno()).st_size, last_key=self.last_key), self.ck)
+    save_json(dict(header=self.header, done=self.done, bytes=os.fstat(self.f.fileno()).st_size, last_key=self.last_key, settings=self.settings), self.ck)
     self.t = time.monotonic()
 
 @patch_to(ResumableCSV)
@@ -281,3 +288,49 @@ def close(self, complete:bool, # the work is finished: the file takes its final 
     else: finish(self.partial); self.partial.unlink()
     self.ck.unlink()
 
+# %% ../nbs/00_core.ipynb #e0425692
+def settings_diff(old:dict, # settings recorded with a result
+                  new:dict, # settings asked for now
+                 ) -> str:
+    "The settings that differ between `old` and `new`, as `key: old -> new` (for messages)"
+    keys = sorted(set(old) | set(new), key=str)
+    return '; '.join(f"{k}: {old.get(k, '(none)')!r} -> {new.get(k, '(none)')!r}" for k in keys if old.get(k) != new.get(k)) or 'none'
+
+RUN_FILES = ('model.json', 'model.pt', 'metrics.json', 'split.csv', 'folds.csv', 'oof.csv') # the files of a run directory
+
+def check_output(out:str|Path, # output path of a command
+                 inputs=(), # the command's input paths, which `out` must not be
+                 is_dir:bool=True, # the output is a directory (else a file)
+                 models_ok:bool=False, # `out` may be a model directory (only `train` replaces one)
+                ) -> Path:
+    "`out`, checked before any work: not an input, not a model directory, a file where a file goes (a directory where one goes), in a writable place"
+    out = Path(out)
+    for i in inputs:
+        if isinstance(i, (str, Path)) and Path(i).exists() and out.exists() and out.resolve() == Path(i).resolve():
+            raise ValueError(f"the output {out} is also an input of this command: choose another output path")
+    if not models_ok and (out/'model.json').is_file(): raise ValueError(f"the output {out} is a model directory: choose another output path")
+    if not models_ok and out.name in RUN_FILES and (out.parent/'model.json').is_file():
+        raise ValueError(f"the output {out} is a file of the model directory {out.parent}: choose another output path")
+    if is_dir and out.is_file(): raise FileExistsError(f"the output {out} is an existing file, and a directory goes there")
+    if not is_dir and out.is_dir(): raise IsADirectoryError(f"the output {out} is an existing directory: name a file")
+    parent = next(p for p in [out if is_dir else out.parent, *out.parents] if p.exists())
+    if not parent.is_dir(): raise NotADirectoryError(f"cannot write {out}: {parent} is a file")
+    if not os.access(parent, os.W_OK | os.X_OK): raise PermissionError(f"cannot write {out}: {parent} is not writable")
+    return out
+
+@contextlib.contextmanager
+def output_lock(out:str|Path, # file or directory a command writes
+               ):
+    "Hold an exclusive lock on `out` (the hidden file `.<name>.lock` beside it) for the block; a second writer fails at once, naming the first"
+    import fcntl, socket
+    out = Path(out); out.parent.mkdir(parents=True, exist_ok=True)
+    with open(out.parent/f'.{out.name}.lock', 'a+') as f:
+        try: fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            f.seek(0)
+            raise FileExistsError(f"{out} is being written by another process ({f.read().strip() or 'unknown'}); "
+                                  "wait for it to finish or choose another output") from None
+        f.seek(0); f.truncate()
+        f.write(f"pid {os.getpid()} on {socket.gethostname()}, since {time.strftime('%Y-%m-%d %H:%M:%S')}: {' '.join(sys.argv)[:200]}"); f.flush()
+        try: yield out
+        finally: fcntl.flock(f, fcntl.LOCK_UN)

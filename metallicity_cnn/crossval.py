@@ -19,10 +19,10 @@ from .model import GalaxyModel, err_scale
 __all__ = ['crossval_metrics', 'fold_ensemble', 'crossval_run', 'crossval_cli']
 
 # %% ../nbs/06a_crossval.ipynb #a9485d83
-def _fold_table(out:Path, df:pd.DataFrame, id_col:str, k:int, fold_seed:int, target:str) -> np.ndarray:
-    "The folds of `df`: those in `out/folds.csv` when resuming (checked to be the same galaxies), else new ones, saved"
+def _fold_table(out:Path, df:pd.DataFrame, id_col:str, k:int, fold_seed:int, target:str, overwrite:bool=False) -> np.ndarray:
+    "The folds of `df`: those in `out/folds.csv` when resuming (checked to be the same galaxies), else (or with `overwrite`) new ones, saved"
     path = out/'folds.csv'
-    if path.exists():
+    if path.exists() and not overwrite:
         old = pd.read_csv(path, dtype={id_col: str})
         if sorted(old[id_col]) != sorted(df[id_col].astype(str)) or old.fold.nunique() != k:
             raise ValueError(f"{out} holds a cross-validation of other galaxies or another number of folds; use a new --out")
@@ -37,6 +37,8 @@ def _run_fold(df, folds, i, src, run:Path, targets, recipe, seed, fold_seed, id_
     "Train fold `i`'s model in `run` and write its out-of-fold predictions, `run/oof.csv`; return them"
     split = fold_split(folds, i, seed=fold_seed)
     train_run(df.assign(split=split), src, run, targets, recipe, seed=seed, id_col=id_col, tta=tta, progress=progress, **overrides)
+    if (run/'oof.csv').exists() and (run/'oof.csv').stat().st_mtime >= (run/'model.json').stat().st_mtime: # made from this fold's model
+        return pd.read_csv(run/'oof.csv', dtype={id_col: str})
     oof = predict(run, src, df[split == 'test'], tta=tta, id_col=id_col, progress=progress).assign(fold=i)
     with atomic_write(run/'oof.csv') as f: oof.to_csv(f, index=False)
     return oof
@@ -63,15 +65,12 @@ def fold_ensemble(out:Path, # cross-validation directory, with the fold runs `fo
                  ) -> GalaxyModel:
     "The fold networks as one ensemble (`out/model.json`), its error bars calibrated on the out-of-fold galaxies"
     ks = [err_scale(oof[f'{t}_pred'], oof[t], 0., oof.get(f'{t}_sigma')) for t in targets] # no member spread is measurable out of fold
-    return GalaxyModel.ensemble(out, [out/f'fold{i}' for i in range(n_folds)], source='crossval', err_scale=ks, **meta)
-
+    return GalaxyModel.ensemble(out, [out/f'fold{i}' for i in range(n_folds)], save=False, source='crossval', err_scale=ks, **meta)
 
 # %% ../nbs/06a_crossval.ipynb #25eb0329
 def _fold_oof(df, fold, i, src, run:Path, targets, recipe, seed, fold_seed, id_col, tta, progress, **overrides) -> pd.DataFrame:
-    "Out-of-fold predictions of fold `i`: read from `run` when done, else trained now"
-    done = (run/'oof.csv').exists()
-    if progress: print(f"crossval: fold {i+1}/{fold.max() + 1} {'done already' if done else 'training'} ({(fold == i).sum()} held out)")
-    if done: return pd.read_csv(run/'oof.csv', dtype={id_col: str})
+    "Out-of-fold predictions of fold `i`: read from `run` when it is finished with the same settings, else trained now"
+    if progress: print(f"crossval: fold {i+1}/{fold.max() + 1} ({(fold == i).sum()} held out)")
     return _run_fold(df, fold, i, src, run, targets, recipe, seed, fold_seed, id_col, tta, progress, **overrides)
 
 def crossval_run(catalog, # catalogue file (CSV, FITS, ECSV) or DataFrame, with a `fold` column to give the folds
@@ -85,13 +84,18 @@ def crossval_run(catalog, # catalogue file (CSV, FITS, ECSV) or DataFrame, with 
                  id_col:str=DEFAULT_ID, # id column
                  tta:bool=True, # 8-fold dihedral test-time augmentation
                  progress:bool=True, # progress bars and per-fold lines
+                 overwrite:bool=False, # replace fold runs made with other settings (else refused; those with the same settings are kept)
                  **overrides, # recipe settings, as for `train_run`
                 ) -> dict:
     "Train one model per fold under `out`, predict every galaxy with the model that did not see it; write the metrics and the fold ensemble"
-    t0, out, src = time.time(), Path(out), open_images(images)
+    out = check_output(out, [catalog, images], models_ok=True)
+    with output_lock(out): return _crossval(catalog, images, out, folds, targets, recipe, seed, fold_seed, id_col, tta, progress, overwrite=overwrite, **overrides)
+
+def _crossval(catalog, images, out, folds, targets, recipe, seed, fold_seed, id_col, tta, progress, **overrides) -> dict:
+    t0, src = time.time(), open_images(images)
     targets = [targets] if isinstance(targets, str) else list(targets)
     df, rep = load_catalog(catalog, src, targets, id_col, progress=progress)
-    fold = _fold_table(out, df, id_col, folds, fold_seed, targets[0])
+    fold = _fold_table(out, df, id_col, folds, fold_seed, targets[0], overrides.get('overwrite', False))
     oof = pd.concat([_fold_oof(df, fold, i, src, out/f'fold{i}', targets, recipe, seed + i, fold_seed, id_col, tta, progress, **overrides)
                      for i in range(folds)], ignore_index=True)
     oof[id_col] = oof[id_col].astype(str)
@@ -100,8 +104,9 @@ def crossval_run(catalog, # catalogue file (CSV, FITS, ECSV) or DataFrame, with 
                catalog=rep.to_dict(), seconds=round(time.time() - t0, 1))
     oof = truth[[id_col] + targets].merge(oof, on=id_col)
     with atomic_write(out/'oof.csv') as f: oof.to_csv(f, index=False)
-    res['err_scale'] = fold_ensemble(out, folds, oof, targets, recipe=recipe, fold_seed=fold_seed).meta['err_scale']
-    save_metrics(res, out/'metrics.json')
+    model = fold_ensemble(out, folds, oof, targets, recipe=load_json(out/'fold0'/'model.json')['recipe'], fold_seed=fold_seed)
+    res['err_scale'] = model.meta['err_scale']
+    model.save(out, metrics=res)
     return res
 
 # %% ../nbs/06a_crossval.ipynb #8a8e3b41
@@ -116,9 +121,10 @@ def crossval_cli(catalog:str, # catalogue of galaxies (CSV, FITS or ECSV) with t
                  fold_seed:int=0, # seed of the folds and of each fold's validation galaxies
                  id_col:str=DEFAULT_ID, # id column of the catalogue
                  tta:bool=True, # 8-fold dihedral test-time augmentation (--no-tta for a single pass)
+                 overwrite:bool=False, # replace fold runs made with other settings (a rerun of the same command resumes)
                 ):
     "k-fold cross-validation: one model per fold, out-of-fold predictions (oof.csv) and metrics for every galaxy"
-    res = crossval_run(catalog, images, out, folds, target, recipe, seed, fold_seed, id_col, tta)
+    res = crossval_run(catalog, images, out, folds, target, recipe, seed, fold_seed, id_col, tta, overwrite=overwrite)
     for t, m in res['metrics']['oof'].items():
         s = res['fold_spread'][t]['rmse']
         print(f"crossval {t}: out-of-fold RMSE {m['rmse']:.4f} [{m['rmse_ci68'][0]:.4f}, {m['rmse_ci68'][1]:.4f}], "

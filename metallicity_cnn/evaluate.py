@@ -22,7 +22,6 @@ from fastcore.basics import patch_to
 from .data import *
 from .model import GalaxyModel
 from .predict import predict
-from .train import split_rows
 from .relations import tremonti_mzr, TREMONTI_RANGE, tremonti_in_range
 
 # %% auto #0
@@ -32,7 +31,7 @@ __all__ = ['LABELS', 'FIGURE_FORMATS', 'GALLERY_ROWS', 'HIST_CMAP', 'IMAGE_BANDS
            'plot_truth_pred', 'image_features', 'limit_regressor', 'is_simulated', 'survey_limits', 'run_limits',
            'coverage', 'calibration', 'uncertainty_stats', 'plot_uncertainty', 'mzr_residuals', 'scatter_ratio',
            'binned_nmad', 'paper_scatter_ratio', 'mzr_stats', 'plot_mzr', 'noise_floor', 'report_stats',
-           'report_metrics', 'report_figures', 'evaluate_run', 'evaluate_cli']
+           'report_metrics', 'report_figures', 'default_split', 'evaluate_run', 'evaluate_cli']
 
 # %% ../nbs/07_evaluate.ipynb #147815f6
 LABELS = {'oh_p50': '12 + log(O/H)', 'lgm_tot_p50': r'log $M_*$ [$M_\odot$]'}
@@ -236,7 +235,7 @@ def survey_limits(train:pd.DataFrame, valid:pd.DataFrame, test:pd.DataFrame, # s
                 noise_floor=float(np.median(test['noise_floor'])) if 'noise_floor' in test else None, regressor=info)
 
 # %% ../nbs/07_evaluate.ipynb #43a3c243
-def run_limits(run:str|Path, # run directory with `split.csv`
+def run_limits(run:GalaxyModel, # the model of a run with a `split.csv`
                df:pd.DataFrame, # the simulated catalogue (validated rows)
                ids, # ids of the galaxies evaluated
                id_col:str=DEFAULT_ID, # id column
@@ -244,7 +243,7 @@ def run_limits(run:str|Path, # run directory with `split.csv`
                n_boot:int=1000, # bootstrap resamples
               ) -> dict|None:
     "`survey_limits` of the galaxies `ids`, the regressor trained on the run's training galaxies and tuned on its validation galaxies; `None` if it has too few"
-    tr, va = split_rows(run, df, 'train', id_col), split_rows(run, df, 'valid', id_col)
+    tr, va = run.split_rows(df, 'train'), run.split_rows(df, 'valid')
     te = df[df[id_col].astype(str).isin(set(map(str, ids)))]
     if len(tr) < 40 or len(va) < 10 or len(te) < 2:
         warnings.warn(f"no information limit: the catalogue holds {len(tr)} training and {len(va)} validation galaxies of the run "
@@ -552,6 +551,8 @@ def report_figures(preds:pd.DataFrame, # predictions.csv rows
                                                     stats.get('limits') if t == METAL else None)
         figs[f'uncertainty_{t}'] = plot_uncertainty(pred, true, spread, stats['uncertainty'][t], lab)
     if 'mzr' in stats: figs['mzr'] = plot_mzr(preds, stats['mzr'])
+    split = next(iter(stats['metrics']))
+    for f in figs.values(): f.text(0.995, 0.005, f"{'all galaxies' if split == 'all' else f'{split} galaxies'} (n = {len(preds)})", ha='right', va='bottom', fontsize=7, color='0.4')
     return figs
 
 # %% ../nbs/07_evaluate.ipynb #c51c9e36
@@ -570,34 +571,51 @@ def _predictions(model:GalaxyModel, df, images, split, tta, progress):
         oof = pd.read_csv(model.path/'oof.csv', dtype={id_col: str})
         df = df[df[id_col].astype(str).isin(oof[id_col])]
         return df, oof.drop(columns=[c for c in oof if c in df and c != id_col] + ['fold'], errors='ignore')
-    if split is not None: df = model.split_rows(df, split)
+    if split != 'all': df = model.split_rows(df, split)
     if not len(df): raise ValueError(f"no galaxy of the catalogue is in the run's '{split}' split")
     return df, predict(model, images, df, tta=tta, id_col=id_col, progress=progress)
+
+def default_split(model:GalaxyModel, # the model evaluated
+                  df:pd.DataFrame, # the catalogue's rows
+                  split:str|None=None, # the split asked for (None: choose)
+                 ) -> str:
+    "The split to score: `split` if given; else 'test' ('oof' for a cross-validation) when the catalogue holds galaxies the model trained on, else 'all'"
+    if split is not None: return split
+    p, ids = model.path, set(df[model.id_col].astype(str))
+    if p is not None and (p/'oof.csv').is_file() and not (p/'split.csv').is_file(): # a cross-validation: every galaxy trained some fold
+        if ids & set(pd.read_csv(p/'oof.csv', dtype={model.id_col: str})[model.id_col]): split = 'oof'
+    elif p is not None and (p/'split.csv').is_file() and ids & set(model.split('train') + model.split('valid')): split = 'test'
+    if split is None: return 'all'
+    print(f"evaluate: the catalogue holds galaxies {p} was trained or validated on: scoring its {'out-of-fold predictions' if split == 'oof' else 'test galaxies'} "
+          f"(--split all, train or valid to score others)")
+    return split
 
 def evaluate_run(model, # `GalaxyModel` or its directory (written by `train`, `train --ensemble` or `crossval`)
                  catalog, # labelled catalogue (file, astropy `Table` or `DataFrame`) with the model's target columns
                  images:str|Path, # directory of `<id>.jpg` images
                  out:str|Path, # report directory to write
                  tta:bool=True, # 8-fold dihedral test-time augmentation
-                 split:str|None=None, # evaluate only this split of the run's `split.csv` ('test'...), or 'oof': a cross-validation's out-of-fold predictions
+                 split:str|None=None, # 'test', 'valid', 'train' of the run's `split.csv`, 'oof' (a cross-validation's out-of-fold predictions), 'all'; None: `default_split`
                  progress:bool=True, # progress bars
                  figures:bool=True, # write the figures (PNG and PDF)
                  n_gallery:int=5, # galaxies per gallery row
                  seed:int=0, # seed of the gallery's random row and of the bootstrap
                 ) -> dict:
     "Predict the galaxies of `catalog`, compare with their true targets, write `metrics.json`, `predictions.csv` and figures to `out`"
+    out = check_output(out, [catalog, images, model if isinstance(model, (str, Path)) else None])
     model = model if isinstance(model, GalaxyModel) else GalaxyModel.load(model)
     targets, id_col = model.targets, model.id_col
     full, rep = load_catalog(catalog, images, targets, id_col, size=model.size, progress=progress)
     print(rep)
+    split = default_split(model, full, split)
     df, preds = _predictions(model, full, images, split, tta, progress)
     extra = [c for c in (METAL, MASS) if c in df and c not in targets]
     with atomic_write(Path(out)/'predictions.csv') as f: df[[id_col] + targets + extra].merge(preds, on=id_col).to_csv(f, index=False)
     m = pd.read_csv(Path(out)/'predictions.csv', dtype={id_col: str}) # every number from exactly what is on disk
-    res = metrics_doc('evaluate', **report_stats(m, targets, model.gaussian, id_col, n_gallery, seed, split=split or 'all'), catalog=rep.to_dict(), model=str(model.path),
+    res = metrics_doc('evaluate', **report_stats(m, targets, model.gaussian, id_col, n_gallery, seed, split=split), catalog=rep.to_dict(), model=str(model.path),
                split=split, tta=tta, gaussian=model.gaussian, ensemble=len(model), n=len(m), noise_floor=noise_floor(df, targets), figures={})
     if METAL in targets and is_simulated(df) and (model.path/'split.csv').exists():
-        _add_limits(res, run_limits(model.path, full, m[id_col], id_col, seed))
+        _add_limits(res, run_limits(model, full, m[id_col], id_col, seed))
     if figures:
         for name, fig in report_figures(m, res, images, targets, model.gaussian, id_col).items(): res['figures'][name] = save_figure(fig, Path(out)/name)
     save_metrics(res, Path(out)/'metrics.json')
@@ -612,7 +630,6 @@ def evaluate(self, catalog, # labelled catalogue (file, `Table` or `DataFrame`)
     "Metrics and figures of this model on `catalog`: see `evaluate_run`"
     return evaluate_run(self, catalog, images, out, **kwargs)
 
-
 # %% ../nbs/07_evaluate.ipynb #9e0f1d8c
 @call_parse
 def evaluate_cli(model:str, # model directory written by `metallicity-cnn train` (--ensemble) or `crossval`
@@ -620,7 +637,7 @@ def evaluate_cli(model:str, # model directory written by `metallicity-cnn train`
                  images:str, # directory of <objID>.jpg images
                  out:str, # report directory (metrics.json, predictions.csv, figures as PNG and PDF)
                  tta:bool=True, # average over the 8 dihedral symmetries (--no-tta for a single pass)
-                 split:str=None, # only the galaxies of this split of the run's split.csv (train, valid or test), or oof: a cross-validation's out-of-fold predictions
+                 split:str=None, # test, valid or train (of the run's split.csv), oof (a cross-validation's out-of-fold predictions) or all; default: test (oof) when the catalogue holds galaxies the model trained on, else all
                  figures:bool=True, # draw the figures (--no-figures for metrics only)
                  seed:int=0, # seed of the gallery's random row and of the bootstrap intervals
                 ):

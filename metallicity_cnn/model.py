@@ -47,9 +47,18 @@ def save_model(model:nn.Module, # trained network
     "Write `path/model.pt` (state_dict) and `path/model.json` (`meta` + format version + versions) atomically"
     meta = check_meta(dict(meta, format_version=FORMAT_VERSION), Path(path)/'model.json')
     path = Path(path)
+    (path/'model.json').unlink(missing_ok=True)  # `model.json` marks a finished model: removed first, written last
+    _write_weights(model, path)
+    _write_meta(meta, path)
+
+def _write_weights(model:nn.Module, path:Path):
+    "`path/model.pt`: the plain tensor state_dict of `model`, written atomically"
     sd = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
-    with atomic_write(path/'model.pt', 'wb') as f: torch.save(sd, f)
-    save_json(dict(meta, versions=versions()), path/'model.json')
+    with atomic_write(Path(path)/'model.pt', 'wb') as f: torch.save(sd, f)
+
+def _write_meta(meta:dict, path:Path):
+    "The one writer of `model.json`: `meta` with the format version and the library versions"
+    save_json(dict(meta, format_version=FORMAT_VERSION, versions=versions()), Path(path)/'model.json')
 
 def _read_meta(path):
     if not (Path(path)/'model.json').is_file(): raise FileNotFoundError(f"{path} is not a model directory: model.json is missing")
@@ -106,17 +115,57 @@ def load(cls, path:str|Path, # run directory: a single network, or an ensemble w
 
 @patch_to(GalaxyModel)
 def save(self, path:str|Path, # directory to write (members in subdirectories, as named in `meta['members']`)
+         split:pd.DataFrame|None=None, # the run's split (id, `split` columns), written as `split.csv`
+         metrics:dict|None=None, # the run's `metrics.json` document
         ) -> GalaxyModel:
-    "Write the model's files to `path` (with its `split.csv` when it has one); `self`, now at `path`"
-    path = Path(path)
-    if not self.is_ensemble: save_model(self.nets[0], self.meta, path)
+    "Write the model's files to `path` as one unit (`model.json`, which marks a finished model, is removed first and written last); `self`, now at `path`"
+    path = Path(path); path.mkdir(parents=True, exist_ok=True)
+    (path/'model.json').unlink(missing_ok=True)
+    if not self.is_ensemble: check_meta(self.meta, path/'model.json'); _write_weights(self.nets[0], path)
     else:
-        for name, net, m in zip(self.meta['members'], self.nets, self.metas): save_model(net, m, path/name)
-        save_json(dict(self.meta, format_version=FORMAT_VERSION, versions=versions()), path/'model.json')
+        for name, net, m in zip(self.meta['members'], self.nets, self.metas):
+            if not (self.path and (self.path/name).resolve() == (path/name).resolve() and (path/name/'model.json').is_file()): save_model(net, m, path/name)
+    if split is not None:
+        with atomic_write(path/'split.csv') as f: split.to_csv(f, index=False)
     for f in ('split.csv', 'folds.csv'):
-        if self.path and (self.path/f).exists() and self.path.resolve() != path.resolve(): shutil.copyfile(self.path/f, path/f)
+        if split is None and self.path and (self.path/f).exists() and self.path.resolve() != path.resolve(): shutil.copyfile(self.path/f, path/f)
+    if metrics is not None: save_metrics(metrics, path/'metrics.json')
+    _write_meta(self.meta, path)
     self.path = path
     return self
+
+@patch_to(GalaxyModel)
+def update(self, **meta, # metadata to set (e.g. `err_scale`)
+          ) -> GalaxyModel:
+    "Set `meta` in the model's metadata, and in its `model.json` when it has a directory"
+    self.meta.update(meta)
+    if self.path is not None: _write_meta(self.meta, self.path)
+    return self
+
+@patch_to(GalaxyModel)
+def scale_sigma(self, s:list, # factor per target for the uncertainty head's σ (from `calibrate_sigma`)
+               ) -> GalaxyModel:
+    "Scale the σ of a single network's uncertainty head by `s` (recorded as `sigma_scale`)"
+    if not self.gaussian or self.is_ensemble: raise ValueError("only a single network with an uncertainty head (gaussian) has a σ to scale")
+    self.nets[0][1][-1].logvar_shift.copy_(torch.as_tensor(2*np.log(s), dtype=torch.float32))
+    self.meta['sigma_scale'] = list(s)
+    return self
+
+@patch_to(GalaxyModel, cls_method=True)
+def finished(cls, path:str|Path, # run directory
+             settings:dict, # what the run is to be made with (`model.json`'s `settings`)
+             overwrite:bool=False, # a finished run with other settings is to be replaced (else refused)
+            ) -> bool:
+    "True if `path` holds a finished run made with `settings`; one made with other settings is refused, or with `overwrite` unmarked for replacing"
+    path = Path(path)
+    if not (path/'model.json').is_file(): return False
+    old = load_json(path/'model.json').get('settings')
+    if old == json_plain(settings) and (path/'metrics.json').is_file(): return True
+    if not overwrite:
+        why = 'written by an older version, without its settings' if old is None else f"made with other settings ({settings_diff(old, json_plain(settings))})"
+        raise FileExistsError(f"{path} holds a finished run {why}; pass --overwrite to replace it, or choose another --out")
+    (path/'model.json').unlink()
+    return False
 
 # %% ../nbs/04a_model.ipynb #986967a9
 @patch_to(GalaxyModel, cls_method=True)
@@ -158,18 +207,19 @@ def _same(metas, key, runs):
 @patch_to(GalaxyModel, cls_method=True)
 def ensemble(cls, path:str|Path, # ensemble directory (written: `model.json`)
              runs:list, # single-network run directories (usually inside `path`)
+             save:bool=True, # write `path/model.json` now (else `save` writes it, with the run's other files)
              **meta, # what the ensemble adds (e.g. `err_scale`, `source`)
             ) -> GalaxyModel:
-    "Ensemble of the networks of `runs`, saved as `path/model.json` and returned"
+    "Ensemble of the networks of `runs` at `path`, saved as `path/model.json` (unless not `save`) and returned"
     path = Path(path)
     metas = [_read_meta(r) for r in runs]
     if len(metas) < 2: raise ValueError(f"an ensemble needs at least 2 members, got {len(metas)}")
     if any(m.get('kind') == 'ensemble' for m in metas): raise ValueError("ensemble members must be single networks")
     common = {k: _same(metas, k, runs) for k in ('targets', 'size', 'gaussian')}
     names = [Path(os.path.relpath(Path(r).resolve(), path.resolve())).as_posix() for r in runs] # members may live beside it ('../run')
-    save_json(dict(**common, **meta, format_version=FORMAT_VERSION, kind='ensemble', members=names, id_col=metas[0].get('id_col', DEFAULT_ID),
-                   arch=metas[0]['arch'], versions=versions()), path/'model.json')
-    return cls.load(path)
+    m = dict(**common, **meta, format_version=FORMAT_VERSION, kind='ensemble', members=names, id_col=metas[0].get('id_col', DEFAULT_ID), arch=metas[0]['arch'])
+    if save: _write_meta(m, path); return cls.load(path)
+    return cls([load_model(r)[0] for r in runs], metas, m, path)
 
 # %% ../nbs/04a_model.ipynb #deb843ae
 def ensemble_err(member_std, # spread of the members' predictions, per galaxy

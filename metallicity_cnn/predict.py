@@ -386,9 +386,23 @@ def predict(model, # `GalaxyModel`, or its directory (written by `train`, `train
             read_back:bool=True, # with `out`, read the finished file back and return it (False at survey scale: returns None)
             checkpoint_s:float=5., # seconds between checkpoints of the progress of `out` (the work a kill can lose)
             tta_seed:int=0, # seed of the random views of `tta='paper'`
+            overwrite:bool=False, # start afresh over a partial `out` made with another model or other settings (else refused)
            ) -> pd.DataFrame|None:
     "Predict every galaxy of `catalog` (or `images`); unreadable images are reported and skipped"
-    if out is not None: out_format(out) # a name that says no format fails before any work
+    if out is None: return _predict(model, images, catalog, out, tta, bs, id_col, device, progress, channels_last, bf16, compile, workers, read_back, checkpoint_s, tta_seed, overwrite)
+    out_format(out) # a name that says no format fails before any work
+    check_output(out, [catalog, images, None if isinstance(model, GalaxyModel) else model], is_dir=False)
+    with output_lock(out):
+        return _predict(model, images, catalog, out, tta, bs, id_col, device, progress, channels_last, bf16, compile, workers, read_back, checkpoint_s, tta_seed, overwrite)
+
+def _settings(model:GalaxyModel, catalog, images, tta, tta_seed, bf16) -> dict:
+    "What determines the rows of a prediction file: the model (its metadata), the galaxies and the options"
+    import hashlib, json
+    where = lambda o: str(Path(o).resolve()) if isinstance(o, (str, Path)) else type(o).__name__
+    return dict(model=hashlib.sha1(json.dumps(json_plain(model.meta), sort_keys=True).encode()).hexdigest(), model_path=str(model.path),
+                catalog=where(catalog) if catalog is not None else None, images=where(images), tta=tta, tta_seed=tta_seed, bf16=bf16)
+
+def _predict(model, images, catalog, out, tta, bs, id_col, device, progress, channels_last, bf16, compile, workers, read_back, checkpoint_s, tta_seed, overwrite):
     tta, gen = tta_mode(tta), torch.Generator().manual_seed(tta_seed)
     model = model if isinstance(model, GalaxyModel) else GalaxyModel.load(model)
     src = open_images(images)
@@ -396,7 +410,7 @@ def predict(model, # `GalaxyModel`, or its directory (written by `train`, `train
     n, chunks = _id_chunks(src, catalog, id_col)
     device = torch.device(device or ('cuda' if torch.cuda.is_available() else 'cpu'))
     nets = [inference_model(net, device, channels_last, bf16, compile, bs * TTA_MODES[tta]) for net in model.nets]
-    sink = ResumableCSV(out, [id_col] + output_columns(model), checkpoint_s)
+    sink = ResumableCSV(out, [id_col] + output_columns(model), checkpoint_s, _settings(model, catalog, images, tta, tta_seed, bf16), overwrite)
     batches = _batches(chunks, bs, sink.done, sink.last_key)
     if progress and n - sink.done > bs: batches = track(batches, total=-(-(n - sink.done) // bs), label='predict (batches)')
     complete = False
@@ -413,7 +427,6 @@ def predict(self, images, # directory of `<id>.jpg` images, or a packed store
            ) -> pd.DataFrame|None:
     "Predict the galaxies of `catalog` (or every image of `images`) with this model: see `predict`"
     return predict(self, images, catalog, out, **kwargs)
-
 
 # %% ../nbs/05_predict.ipynb #7e28ef73
 @call_parse
@@ -432,8 +445,9 @@ def predict_cli(model:str, # run directory written by `metallicity-cnn train`
                 compile:bool=False, # torch.compile the network: up to a minute to compile, then 1.2x faster (with --bf16 2.6x) on a CPU
                 workers:int=1, # threads reading images ahead of the network
                 checkpoint_s:float=5., # seconds between checkpoints of the progress (the work a kill can lose)
+                overwrite:bool=False, # start afresh over a partial --out made with another model or other settings
                ):
     "Predict metallicity (and the model's other targets) with a per-galaxy spread for a folder, catalogue or packed store of images"
     predict(model, images, catalog, out=out, tta='none' if no_tta else tta, tta_seed=tta_seed, bs=bs, id_col=id_col, device=device, channels_last=channels_last, bf16=bf16,
-            compile=compile, workers=workers, read_back=False, checkpoint_s=checkpoint_s)
+            compile=compile, workers=workers, read_back=False, checkpoint_s=checkpoint_s, overwrite=overwrite)
     print(f"predict: predictions written to {out}")

@@ -22,8 +22,8 @@ from .predict import predict
 
 # %% auto #0
 __all__ = ['PAPER_RANDOM_INIT', 'is_main_process', 'world_size', 'split_metrics', 'split_rows', 'sigma_scale', 'calibrate_sigma',
-           'distributed_setup', 'distributed', 'EpochLines', 'init_warning', 'pick_recipe', 'train_run',
-           'calibrate_ensemble', 'train_ensemble', 'train_cli']
+           'distributed_setup', 'distributed', 'EpochLines', 'init_warning', 'pick_recipe', 'catalog_fingerprint',
+           'train_run', 'calibrate_ensemble', 'train_ensemble', 'train_cli']
 
 # %% ../nbs/06_train.ipynb #da2d846a
 def is_main_process() -> bool:
@@ -168,8 +168,7 @@ def init_warning(recipe:dict, # from `get_recipe`
 def _calibrate(model:GalaxyModel, valid, images, id_col, tta, progress):
     "Scale the uncertainty head's σ so that its error bars cover 68% of the validation galaxies; the scales"
     s = calibrate_sigma(predict(model, images, valid, tta=tta, id_col=id_col, progress=progress), valid, model.targets, id_col)
-    model.nets[0][1][-1].logvar_shift.copy_(torch.as_tensor(2*np.log(s), dtype=torch.float32))
-    model.meta['sigma_scale'] = s
+    model.scale_sigma(s)
     return s
 
 def _evaluate_splits(model:GalaxyModel, df, labels, images, id_col, tta, progress):
@@ -180,7 +179,6 @@ def _evaluate_splits(model:GalaxyModel, df, labels, images, id_col, tta, progres
         rows = df[labels == s]
         if len(rows): res[s] = split_metrics(predict(model, images, rows, tta=tta, id_col=id_col, progress=progress), rows, model.targets, base, id_col)
     return res
-
 
 # %% ../nbs/06_train.ipynb #0ae37390
 def pick_recipe(recipe:str, # a recipe name, or 'auto' to choose by `choose_recipe`
@@ -212,17 +210,26 @@ def _fit(df, src, labels, targets, r:dict, weights, gaussian, id_col, seed, prog
     return learn
 
 def _save_run(model:GalaxyModel, out, df, labels, src, id_col, tta, progress, t0) -> dict:
-    "Save `model` and its split to `out`, calibrate its σ head on the validation galaxies, measure it; its `metrics.json` document"
-    model.save(out)
-    with atomic_write(Path(out)/'split.csv') as f: pd.DataFrame({id_col: df[id_col], 'split': labels}).to_csv(f, index=False)
+    "Calibrate `model`'s σ head on the validation galaxies, measure it, and save it with its split and metrics to `out` as one unit; its `metrics.json` document"
     if model.gaussian: _calibrate(model, df[labels == 'valid'], src, id_col, tta, progress)
     doc = metrics_doc('train', _evaluate_splits(model, df, labels, src, id_col, tta, progress), recipe=model.meta['recipe']['name'],
                       n_train=model.meta['n_train'])
-    save_metrics(doc, Path(out)/'metrics.json')
     model.meta.update(metrics=doc['metrics'], seconds=round(time.time() - t0, 1))
-    model.save(out)
+    model.save(out, split=pd.DataFrame({id_col: df[id_col], 'split': labels}), metrics=doc)
     return doc
 
+def catalog_fingerprint(df:pd.DataFrame, # validated catalogue rows
+                        cols, # the columns that determine a result (id, targets, `split`/`fold` if given)
+                       ) -> str:
+    "SHA-1 of the columns `cols` of `df`: two runs saw the same galaxies and labels when their fingerprints agree"
+    import hashlib
+    return hashlib.sha1(df[[c for c in cols if c in df]].to_csv(index=False).encode()).hexdigest()
+
+def _done_already(out, settings, overwrite, main) -> dict|None:
+    "The `metrics.json` of a finished run in `out` made with `settings` (None if there is none, or it is to be replaced)"
+    if not main or not GalaxyModel.finished(out, settings, overwrite): return None
+    print(f"{out} is a finished run made with the same settings: nothing to do (pass --overwrite with other settings to replace it)")
+    return load_metrics(out)
 
 # %% ../nbs/06_train.ipynb #22c01e85
 def train_run(catalog, # catalogue: file (CSV, FITS, ECSV), astropy `Table` or `DataFrame`
@@ -237,14 +244,24 @@ def train_run(catalog, # catalogue: file (CSV, FITS, ECSV), astropy `Table` or `
               id_col:str=DEFAULT_ID, # id column
               tta:bool=True, # evaluate with 8-fold dihedral test-time augmentation
               progress:bool=True, # progress bars
+              overwrite:bool=False, # replace a finished run in `out` made with other settings (else refused; one with the same settings is kept)
               **overrides, # recipe settings: arch, size, bs, lr, wd, epochs, freeze_epochs, ...
              ) -> dict:
     "Train `recipe` on `catalog`, save the run to `out`, and return its `metrics.json` document (validation and test galaxies)"
+    main = is_main_process()
+    if main: check_output(out, [catalog, images], models_ok=True)
+    if recipe != 'auto': get_recipe(recipe, **overrides)  # a bad name or setting fails before the catalogue is read
+    with (output_lock(out) if main else contextlib.nullcontext()):
+        return _train_run(catalog, images, out, targets, recipe, seed, split_seed, pretrained, gaussian, id_col, tta, progress, overwrite, **overrides)
+
+def _train_run(catalog, images, out, targets, recipe, seed, split_seed, pretrained, gaussian, id_col, tta, progress, overwrite, **overrides) -> dict:
     t0, targets = time.time(), [targets] if isinstance(targets, str) else list(targets)
     main, src = is_main_process(), open_images(images)
-    if recipe != 'auto': get_recipe(recipe, **overrides)  # a bad name or setting fails before the catalogue is read
     df, rep = load_catalog(catalog, src, targets, id_col, size=overrides.get('size') or RECIPES.get(recipe, {}).get('size'),
                            progress=progress and main)
+    settings = dict(catalog=catalog_fingerprint(df, [id_col, *targets, 'split']), targets=targets, recipe=recipe, seed=seed, split_seed=split_seed,
+                    pretrained=str(pretrained), gaussian=gaussian, id_col=id_col, tta=tta, overrides={k: v for k, v in overrides.items() if v is not None})
+    if (done := _done_already(out, settings, overwrite, main)) is not None: return done
     labels = make_split(df, split_seed)
     n_train = int((labels == 'train').sum())
     r, weights, why = pick_recipe(recipe, n_train, pretrained, progress and main, **overrides)
@@ -254,9 +271,8 @@ def train_run(catalog, # catalogue: file (CSV, FITS, ECSV), astropy `Table` or `
     model = GalaxyModel.from_learner(learn, r['size'], normalisation='imagenet' if weights else 'dataset', recipe=r, recipe_reason=why, seed=seed,
         split_seed=split_seed, pretrained=str(weights) if weights else 'random', id_col=id_col, catalog=rep.to_dict(),
         weights=weights_record(r['arch'], weights) | ({'warning': warn} if warn else {}), n_train=n_train,
-        world_size=_trained_world_size(), precision=_precision(learn), train_seconds=round(time.time() - t0, 1))
+        world_size=_trained_world_size(), precision=_precision(learn), train_seconds=round(time.time() - t0, 1), settings=settings)
     return _save_run(model, out, df, labels, src, id_col, tta, progress, t0) if main else {}
-
 
 # %% ../nbs/06_train.ipynb #93537837
 def calibrate_ensemble(model:GalaxyModel, # an ensemble
@@ -264,15 +280,13 @@ def calibrate_ensemble(model:GalaxyModel, # an ensemble
                        images, # their images (directory or packed store)
                        tta:bool=True, # test-time augmentation, as the ensemble will be used
                        progress:bool=True, # progress bar
+                       save:bool=True, # write the scale into the model's `model.json` now (else the model's `save` does)
                       ) -> GalaxyModel:
     "`model` with `err_scale` (one `err_scale` per target, from its predictions of `truth`) in its metadata and `model.json`"
     m = truth.merge(predict(GalaxyModel(model.nets, model.metas, {k: v for k, v in model.meta.items() if k != 'err_scale'}), images, truth,
                             tta=tta, id_col=model.id_col, progress=progress), on=model.id_col)
-    model.meta['err_scale'] = [err_scale(m[f'{t}_pred'], m[t], m[f'{t}_member_std'], m[f'{t}_sigma'] if model.gaussian else None)
-                               for t in model.targets]
-    save_json(model.meta, model.path/'model.json')
-    return model
-
+    ks = [err_scale(m[f'{t}_pred'], m[t], m[f'{t}_member_std'], m[f'{t}_sigma'] if model.gaussian else None) for t in model.targets]
+    return model.update(err_scale=ks) if save else (model.meta.update(err_scale=ks) or model)
 
 # %% ../nbs/06_train.ipynb #663f47d4
 def train_ensemble(catalog, # catalogue: file (CSV, FITS, ECSV), astropy `Table` or `DataFrame`
@@ -286,25 +300,32 @@ def train_ensemble(catalog, # catalogue: file (CSV, FITS, ECSV), astropy `Table`
                    id_col:str=DEFAULT_ID, # id column
                    tta:bool=True, # 8-fold dihedral test-time augmentation
                    progress:bool=True, # progress bars and per-member lines
+                   overwrite:bool=False, # replace finished members (and the ensemble) made with other settings (else refused)
                    **kwargs, # further options of `train_run` (`pretrained`, `gaussian`) and recipe settings
                   ) -> dict:
     "Train `n` networks on one split as an ensemble in `out`, calibrate its error bars on the validation galaxies; its `metrics.json` document"
     if n < 2: raise ValueError(f"an ensemble needs at least 2 members, got --ensemble {n}")
-    out, src = Path(out), open_images(images)
-    runs = [out/f'member{i}' for i in range(n)]
-    for i, run in enumerate(runs):
-        done = (run/'metrics.json').exists()
-        if progress: print(f"ensemble: member {i+1}/{n} (seed {seed + i}) {'done already' if done else 'training'}")
-        if not done: train_run(catalog, src, run, targets, recipe, seed + i, split_seed, id_col=id_col, tta=tta, progress=progress, **kwargs)
-    shutil.copyfile(runs[0]/'split.csv', out/'split.csv')
-    model = GalaxyModel.ensemble(out, runs, source='train --ensemble', recipe=load_json(runs[0]/'model.json')['recipe']['name'], seeds=[seed + i for i in range(n)], split_seed=split_seed)
-    df, _ = load_catalog(catalog, src, model.targets, id_col, size=model.size, progress=False)
-    labels = pd.read_csv(out/'split.csv', dtype={id_col: str}).set_index(id_col).split.reindex(df[id_col].astype(str)).to_numpy()
-    calibrate_ensemble(model, model.split_rows(df, 'valid'), src, tta, progress)
-    doc = metrics_doc('train', _evaluate_splits(model, df, labels, src, id_col, tta, progress), recipe=model.meta['recipe'], ensemble=n)
-    save_metrics(doc, out/'metrics.json')
-    return doc
+    out, src = check_output(out, [catalog, images], models_ok=True), open_images(images)
+    with output_lock(out):
+        if (out/'model.json').is_file() and load_json(out/'model.json').get('kind') != 'ensemble' and not overwrite:
+            raise FileExistsError(f"{out} holds a single-network run; pass --overwrite to replace it, or choose another --out")
+        runs = [out/f'member{i}' for i in range(n)]
+        for i, run in enumerate(runs):
+            if progress: print(f"ensemble: member {i+1}/{n} (seed {seed + i})")
+            train_run(catalog, src, run, targets, recipe, seed + i, split_seed, id_col=id_col, tta=tta, progress=progress, overwrite=overwrite, **kwargs)
+        return _ensemble_of(out, runs, catalog, src, seed, split_seed, id_col, tta, progress)
 
+def _ensemble_of(out, runs, catalog, src, seed, split_seed, id_col, tta, progress) -> dict:
+    "The finished members `runs` as one ensemble in `out`, calibrated on the validation galaxies, measured, saved as one unit"
+    member = GalaxyModel.load(runs[0])
+    model = GalaxyModel.ensemble(out, runs, save=False, source='train --ensemble', recipe=member.meta['recipe'], seeds=[seed + i for i in range(len(runs))],
+                                 split_seed=split_seed)
+    df, _ = load_catalog(catalog, src, model.targets, id_col, size=model.size, progress=False)
+    labels = pd.read_csv(runs[0]/'split.csv', dtype={id_col: str}).set_index(id_col).split.reindex(df[id_col].astype(str)).to_numpy()
+    calibrate_ensemble(model, df[labels == 'valid'], src, tta, progress, save=False)
+    doc = metrics_doc('train', _evaluate_splits(model, df, labels, src, id_col, tta, progress), recipe=model.meta['recipe']['name'], ensemble=len(runs))
+    model.save(out, split=pd.DataFrame({id_col: df[id_col], 'split': labels}), metrics=doc)
+    return doc
 
 # %% ../nbs/06_train.ipynb #eecbc3c6
 @call_parse
@@ -325,9 +346,10 @@ def train_cli(catalog:str, # catalogue of galaxies (CSV, FITS or ECSV) with the 
               gaussian:bool=False, # also predict a per-galaxy uncertainty (Gaussian negative log-likelihood)
               id_col:str=DEFAULT_ID, # id column of the catalogue
               ensemble:int=1, # train this many networks (seeds seed, seed+1, ...) on one split, saved as one ensemble in --out
+              overwrite:bool=False, # replace a finished run in --out made with other settings (a rerun of the same command reports it is done)
              ):
     "Train a CNN to predict galaxy properties (default: metallicity oh_p50) from gri images"
-    kw = dict(pretrained=pretrained, gaussian=gaussian, arch=arch, size=size, bs=bs, epochs=epochs, cycles=cycles, lr=lr)
+    kw = dict(pretrained=pretrained, gaussian=gaussian, arch=arch, size=size, bs=bs, epochs=epochs, cycles=cycles, lr=lr, overwrite=overwrite)
     m = (train_run(catalog, images, out, target, recipe, seed, split_seed, id_col=id_col, **kw) if ensemble == 1 else
          train_ensemble(catalog, images, out, ensemble, target, recipe, seed, split_seed, id_col, **kw))
     for s, per in m.get('metrics', {}).items(): # nothing on the ranks other than 0 of a distributed run

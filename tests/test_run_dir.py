@@ -1,0 +1,95 @@
+"""What a run directory guarantees under misuse: replaced only when asked, written as one unit, one writer at a time,
+resumed only with the same settings, never written over an input, its output checked before the work."""
+import json, subprocess, shutil
+from pathlib import Path
+import pandas as pd, pytest
+from conftest import cli
+from metallicity_cnn.core import output_lock, ResumableCSV, load_json
+from metallicity_cnn.model import GalaxyModel
+from metallicity_cnn.predict import predict, _settings, output_columns
+import metallicity_cnn.model as model_mod
+
+@pytest.fixture(scope='module')
+def cat70(catalog, tmp_path_factory):
+    p = tmp_path_factory.mktemp('cat70')/'cat70.csv'
+    catalog.head(70).to_csv(p, index=False)
+    return p
+
+def train(cat, sample, out, *args, check=True):
+    return cli('train', '--catalog', cat, '--images', sample/'images', '--out', out, '--recipe', 'tiny', *args, check=check)
+
+@pytest.fixture(scope='module')
+def run70(cat70, sample, tmp_path_factory):
+    out = tmp_path_factory.mktemp('runs')/'run70'
+    train(cat70, sample, out)
+    return out
+
+def test_replaced_only_when_asked(cat70, sample, run70, tmp_path):
+    out = tmp_path/'run'; shutil.copytree(run70, out)
+    before = (out/'model.pt').read_bytes()
+    r = train(cat70, sample, out) # the same command: done already, nothing retrained
+    assert 'nothing to do' in r.stdout and (out/'model.pt').read_bytes() == before
+    r = train(cat70, sample, out, '--seed', '5', check=False)
+    assert r.returncode == 1 and 'seed: 0 -> 5' in r.stderr and '--overwrite' in r.stderr and 'Traceback' not in r.stderr
+    assert (out/'model.pt').read_bytes() == before and load_json(out/'model.json')['seed'] == 0
+    train(cat70, sample, out, '--seed', '5', '--overwrite')
+    assert load_json(out/'model.json')['seed'] == 5 and load_json(out/'model.json')['settings']['seed'] == 5
+
+def test_written_as_one_unit(run70, tmp_path, monkeypatch):
+    "A failure after the weights are written (here in metrics.json) leaves no model.json: the folder is not a finished model, not old metrics beside a new model"
+    out = tmp_path/'run'; shutil.copytree(run70, out)
+    m = GalaxyModel.load(out)
+    def boom(*a, **k): raise KeyboardInterrupt
+    monkeypatch.setattr(model_mod, 'save_metrics', boom)
+    with pytest.raises(KeyboardInterrupt): m.save(out, metrics=load_json(out/'metrics.json'))
+    assert not (out/'model.json').exists()
+    with pytest.raises(FileNotFoundError, match='model.json is missing'): GalaxyModel.load(out)
+    assert not GalaxyModel.finished(out, m.meta['settings'])
+
+def test_one_writer_at_a_time(cat70, sample, tmp_path):
+    out = tmp_path/'run'
+    with output_lock(out):
+        r = train(cat70, sample, out, check=False)
+    assert r.returncode == 1 and 'is being written by another process (pid' in r.stderr
+    assert not out.exists()
+    preds = tmp_path/'p.csv'
+    with output_lock(preds):
+        r = cli('predict', '--model', tmp_path, '--images', sample/'images', '--out', preds, check=False)
+    assert r.returncode == 1 and 'being written by another process' in r.stderr
+
+def test_resume_only_the_same(cat70, sample, run70, tmp_path):
+    "A partial prediction file of another model (or other options) is refused, and finished with the same"
+    m = GalaxyModel.load(run70)
+    out = tmp_path/'p.csv'
+    other = dict(_settings(m, str(cat70), sample/'images', 'none', 0, False))
+    w = ResumableCSV(out, ['objID'] + output_columns(m), settings=other); w.close(False)
+    with pytest.raises(ValueError, match="other settings .*tta: 'none' -> 'dihedral'"):
+        predict(run70, sample/'images', str(cat70), out=out, progress=False)
+    r = cli('predict', '--model', run70, '--images', sample/'images', '--catalog', cat70, '--out', out, check=False)
+    assert r.returncode == 1 and 'other settings' in r.stderr
+    cli('predict', '--model', run70, '--images', sample/'images', '--catalog', cat70, '--out', out, '--overwrite')
+    assert len(pd.read_csv(out)) == 70
+
+def test_ensemble_members_resumed_only_with_same_settings(cat70, sample, tmp_path):
+    out = tmp_path/'ens'
+    train(cat70, sample, out, '--ensemble', '2')
+    r = train(cat70, sample, out, '--ensemble', '2', '--seed', '3', check=False)
+    assert r.returncode == 1 and 'seed: 0 -> 3' in r.stderr
+    assert load_json(out/'model.json')['seeds'] == [0, 1] and load_json(out/'member0'/'model.json')['seed'] == 0
+
+def test_never_over_inputs(cat70, sample, run70, tmp_path):
+    cat = tmp_path/'cat.csv'; shutil.copy(cat70, cat)
+    r = cli('predict', '--model', run70, '--images', sample/'images', '--catalog', cat, '--out', cat, check=False)
+    assert r.returncode == 1 and 'also an input' in r.stderr and cat.read_bytes() == cat70.read_bytes()
+    metrics = (run70/'metrics.json').read_bytes()
+    r = cli('evaluate', '--model', run70, '--images', sample/'images', '--catalog', cat70, '--out', run70, check=False)
+    assert r.returncode == 1 and (run70/'metrics.json').read_bytes() == metrics
+    r = cli('predict', '--model', run70, '--images', sample/'images', '--catalog', cat70, '--out', run70/'split.csv', check=False)
+    assert r.returncode == 1 and 'a file of the model directory' in r.stderr
+
+def test_output_checked_before_the_work(cat70, sample, tmp_path):
+    f = tmp_path/'afile'; f.write_text('x')
+    r = train(cat70, sample, f, check=False)
+    assert r.returncode == 1 and 'is an existing file' in r.stderr and 'epoch' not in r.stdout and 'catalog:' not in r.stdout
+    r = train(cat70, sample, f/'run', check=False)
+    assert r.returncode == 1 and 'is a file' in r.stderr

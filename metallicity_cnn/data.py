@@ -12,12 +12,13 @@ from pathlib import Path
 import numpy as np, pandas as pd
 from PIL import Image
 from fastai.vision.all import (DataBlock, ImageBlock, TransformBlock, RegressionBlock, IndexSplitter, Resize, ResizeMethod,
-                               DihedralItem, Normalize, IntToFloatTensor, PILImage, aug_transforms)
+                               DihedralItem, Normalize, IntToFloatTensor, PILImage, aug_transforms,
+                               Rotate, Zoom, Brightness, Contrast, setup_aug_tfms)
 
 # %% auto #0
-__all__ = ['SPLITS', 'AUGMENTATIONS', 'read_table', 'CatalogReport', 'image_size', 'is_image_store', 'load_catalog', 'make_split',
-           'make_folds', 'fold_split', 'load_image', 'image_stats', 'pixel_stats', 'TargetReader', 'ImageReader',
-           'augmentation', 'galaxy_dls']
+__all__ = ['SPLITS', 'AUGMENTATIONS', 'check_ids', 'typed_ids', 'read_table', 'CatalogReport', 'image_size', 'is_image_store',
+           'load_catalog', 'make_split', 'make_folds', 'fold_split', 'load_image', 'image_stats', 'pixel_stats',
+           'TargetReader', 'ImageReader', 'augmentation', 'galaxy_dls']
 
 # %% ../nbs/01_data.ipynb #55bc053e
 def _table_frame(t, # astropy `Table`
@@ -37,18 +38,44 @@ def _read_file(path:Path, id_col:str) -> pd.DataFrame:
         warnings.simplefilter('ignore', UnitsWarning)
         return _table_frame(Table.read(path, format='ascii.ecsv' if path.suffix.lower() == '.ecsv' else None))
 
+_FLOAT_ID = r'[+-]?(\d+\.\d*|\.\d+)([eE][+-]?\d+)?|[+-]?\d+[eE][+-]?\d+' # how a number that went through float prints
+_INT_ID = r'-?[1-9]\d{0,17}|0' # an integer id that int64 holds
+
+def check_ids(ids:pd.Series, # the id column as read
+              id_col:str=DEFAULT_ID, # its name, for messages
+             ) -> pd.Series:
+    "`ids` as stripped strings, after refusing empty ids and ids that went through floating point (a 19-digit SDSS objID keeps 16 digits in float64)"
+    s = ids.astype(str).str.strip()
+    empty = ids.isna() | s.isin(['', 'nan', 'None', '<NA>'])
+    if empty.any(): raise ValueError(f"{int(empty.sum())} rows have no {id_col} (the first at row {int(np.flatnonzero(empty)[0])}): give every galaxy an id")
+    floaty = s.str.fullmatch(_FLOAT_ID)
+    if ids.dtype.kind == 'f' or floaty.any():
+        raise ValueError(f"the {id_col} column holds floating-point numbers (e.g. {s[floaty].iloc[0] if floaty.any() else s.iloc[0]}): ids that went "
+                         f"through float lose digits (19-digit SDSS objIDs keep 16), so they match no image; write or read {id_col} as integers or text")
+    return s
+
+def typed_ids(ids:pd.Series, # ids as strings
+              as_int:bool|None=None, # the catalogue's ids were integers (None: if every id is an integer)
+             ) -> pd.Series:
+    "`ids` as int64 when the catalogue's were integers, so that outputs join back to it (`astropy.table.join`, `merge`); else as strings"
+    if as_int is None: as_int = len(ids) > 0 and bool(ids.astype(str).str.fullmatch(_INT_ID).all())
+    return ids.astype('int64') if as_int else ids.astype(str)
+
 def read_table(source, # catalogue: a CSV, FITS (.fits/.fit) or ECSV file, an astropy `Table` or a pandas `DataFrame`
                id_col:str=DEFAULT_ID, # id column, read as strings
               ) -> pd.DataFrame:
-    "A `DataFrame` (a copy) of the catalogue `source` (file, astropy `Table` or `DataFrame`) with `id_col` as strings"
+    "A `DataFrame` (a copy) of the catalogue `source` (file, astropy `Table` or `DataFrame`) with `id_col` as strings; `attrs['id_int']`: the ids were integers"
     from astropy.table import Table
     if isinstance(source, pd.DataFrame): df = source.copy()
     elif isinstance(source, Table): df = _table_frame(source)
     elif isinstance(source, (str, os.PathLike)): df = _read_file(Path(source), id_col)
     else: raise TypeError(f"a catalogue is a file path, an astropy Table or a pandas DataFrame, not {type(source).__name__}")
-    if id_col in df.columns: df[id_col] = df[id_col].astype(str).str.strip()
+    if id_col in df.columns:
+        kind = df[id_col].dtype.kind
+        df[id_col] = check_ids(df[id_col], id_col)
+        text_file = isinstance(source, (str, os.PathLike)) and Path(source).suffix.lower() in ('.csv', '.txt')
+        df.attrs['id_int'] = kind in 'iu' or (text_file and bool(df[id_col].str.fullmatch(_INT_ID).all()))
     return df
-
 
 # %% ../nbs/01_data.ipynb #9470f26d
 @dataclass
@@ -256,7 +283,8 @@ def augmentation(name:str|bool='dihedral', # 'dihedral', 'paper' or 'none' (`Tru
     name = 'dihedral' if name is True else 'none' if name in (False, None) else name
     if name not in AUGMENTATIONS: raise ValueError(f"augment must be one of {list(AUGMENTATIONS)}, got {name!r}")
     if name == 'none': return [], []
-    extra = aug_transforms(do_flip=False, max_rotate=10., max_zoom=1.1, max_lighting=0.05, max_warp=0., p_affine=1., p_lighting=1.) if name == 'paper' else [] # every image, as fastai 0.7
+    extra = setup_aug_tfms([Rotate(max_deg=10., p=0.75), Zoom(max_zoom=1.1, p=1.), Brightness(max_lighting=0.05, p=1.), Contrast(max_lighting=0.05, p=1.)]) \
+        if name == 'paper' else [] # as fastai 0.7: RandomRotate with p = 0.75, zoom and lighting on every image
     return [DihedralItem(p=1.)], extra
 
 # %% ../nbs/01_data.ipynb #130c5857

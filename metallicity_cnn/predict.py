@@ -59,13 +59,14 @@ def paper_draws(n:int, # number of images
                 max_rotate:float=10., # largest rotation, degrees
                 max_zoom:float=1.1, # largest zoom
                 max_lighting:float=0.05, # largest brightness and contrast change
-                p:float=0.75, # probability of each of rotation, zoom, brightness and contrast
+                p:float=1., # probability of each of zoom, brightness and contrast (fastai 0.7 changed every image)
+                p_rotate:float=0.75, # probability of a rotation (fastai 0.7's `RandomRotate`)
                ) -> dict:
     "Random parameters of the `paper` training augmentation for `n` images: dihedral index `k`, rotation, zoom and its centre, brightness, contrast"
     u = lambda lo, hi: lo + (hi - lo) * torch.rand(n, generator=gen)
-    on = lambda v, neutral: torch.where(torch.rand(n, generator=gen) < p, v, torch.full_like(v, neutral))
+    on = lambda v, neutral, p=p: torch.where(torch.rand(n, generator=gen) < p, v, torch.full_like(v, neutral))
     l = math.log(1 - max_lighting)
-    return dict(k=torch.randint(0, 8, (n,), generator=gen), deg=on(u(-max_rotate, max_rotate), 0.), zoom=on(u(1., max_zoom), 1.),
+    return dict(k=torch.randint(0, 8, (n,), generator=gen), deg=on(u(-max_rotate, max_rotate), 0., p_rotate), zoom=on(u(1., max_zoom), 1.),
                 cx=u(0., 1.), cy=u(0., 1.), bright=on(u(0.5 * (1 - max_lighting), 0.5 * (1 + max_lighting)), 0.5), contrast=on(u(l, -l).exp(), 1.))
 
 def _mat(a, b, c, d, e, f):
@@ -228,22 +229,23 @@ def _csv_rows(path):
 def _table_chunks(df, id_col, chunk):
     if id_col not in df.columns: raise ValueError(f"catalog has no column '{id_col}'; pass --id-col to name the id column")
     ids = df[id_col].astype(str).str.strip()
-    return len(ids), (ids.iloc[s:s+chunk].tolist() for s in range(0, len(ids), chunk))
+    return len(ids), (ids.iloc[s:s+chunk].tolist() for s in range(0, len(ids), chunk)), df.attrs.get('id_int')
 
 # %% ../nbs/05_predict.ipynb #5807f6c9
 def _id_chunks(src, catalog, id_col, chunk:int=1<<16) -> tuple:
-    "`(n, chunks)`: the number of galaxies to predict and an iterator over their ids, `chunk` at a time"
+    "`(n, chunks, id_int)`: the number of galaxies to predict, an iterator over their ids `chunk` at a time, whether the catalogue's ids are integers (None: unknown)"
     if catalog is None:
         ids = list(src.ids) if isinstance(src, PackedStore) else sorted(f.stem for f in src.glob('*.jpg'))
         if not ids: raise FileNotFoundError(f"no .jpg images in {src}")
         return _table_chunks(pd.DataFrame({id_col: ids}), id_col, chunk)
     if not isinstance(catalog, (str, os.PathLike)) or Path(catalog).suffix.lower() not in ('.csv', '.txt'): # DataFrame, Table, FITS, ECSV
-        return _table_chunks(catalog if isinstance(catalog, pd.DataFrame) else read_table(catalog, id_col), id_col, chunk)
+        return _table_chunks(read_table(catalog, id_col), id_col, chunk)
     path = Path(catalog) # a CSV is streamed, never held in memory whole
     if not path.is_file(): raise FileNotFoundError(f"catalog file {path} does not exist")
     if id_col not in pd.read_csv(path, nrows=0).columns: _table_chunks(pd.DataFrame(), id_col, chunk)
     reader = pd.read_csv(path, usecols=[id_col], dtype={id_col: str}, chunksize=chunk)
-    return _csv_rows(path), (c[id_col].str.strip().tolist() for c in reader)
+    check_ids(pd.read_csv(path, usecols=[id_col], dtype={id_col: str}, nrows=1000)[id_col], id_col) # float ids fail before any work
+    return _csv_rows(path), (check_ids(c[id_col], id_col).tolist() for c in reader), None
 
 # %% ../nbs/05_predict.ipynb #641d52d1
 def _batches(chunks, bs, skip=0, last_id=None):
@@ -319,33 +321,38 @@ def prediction_table(df:pd.DataFrame, # predictions, as `predict` returns them
     return t
 
 def _fits_hdu(t):
-    "`BinTableHDU` of `t`: units in TUNITn as astropy writes them (FITS has no `dex`), descriptions in TCOMMn"
+    "`BinTableHDU` of `t`: no TUNITn for logarithmic quantities (FITS readers do not parse `dex`: the unit is in the TCOMMn description), `t.meta` in the header"
     from astropy.io import fits
     plain = t.copy()
     for c in plain.itercols(): c.unit = None # else astropy drops `dex` with a warning
     hdu = fits.table_to_hdu(plain)
     for i, c in enumerate(t.itercols(), 1):
-        if c.unit is not None: hdu.header[f'TUNIT{i}'] = c.unit.to_string()
-        if c.description: hdu.header[f'TCOMM{i}'] = c.description
+        if c.description: hdu.header[f'TCOMM{i}'] = c.description + (f' [{c.unit.to_string()}]' if c.unit is not None else '')
     return hdu
 
-def _finish(out, targets, id_col, tta):
+def _finish(out, targets, id_col, tta, id_int=None, meta=None):
     "`None` for a CSV `out` (the partial CSV is renamed), else a function writing `out` from the partial CSV"
     if out is None or out_format(out) == 'csv': return None
-    return lambda partial: write_predictions(pd.read_csv(partial, dtype={id_col: str}), out, targets, id_col, tta)
+    return lambda partial: write_predictions(_typed(pd.read_csv(partial, dtype={id_col: str}), id_col, id_int), out, targets, id_col, tta, meta)
+
+def _typed(df, id_col, id_int):
+    "`df` with its ids typed as the catalogue's (`typed_ids`)"
+    return df.assign(**{id_col: typed_ids(df[id_col], id_int)}) if id_col in df else df
 
 def write_predictions(df:pd.DataFrame, # predictions, as `predict` returns them
                       out:str|Path, # .csv, .ecsv or .fits file
                       targets, # the model's targets
                       id_col:str=DEFAULT_ID, # id column
                       tta:bool|str=True, # the TTA mode of the predictions (see `tta_mode`), named in the column descriptions
+                      meta:dict|None=None, # header of ECSV and FITS files (the model, the library version, the date)
                      ):
-    "Write `df` to `out` atomically in the format its extension names; ECSV and FITS with units and column descriptions"
+    "Write `df` to `out` atomically in the format its extension names; ECSV and FITS with units, column descriptions and `meta`"
     fmt, out = out_format(out), Path(out)
     if fmt == 'csv':
         with atomic_write(out) as f: df.to_csv(f, index=False)
         return
     t = prediction_table(df, targets, id_col, tta)
+    t.meta.update(meta or {})
     with atomic_write(out, 'wb' if fmt == 'fits' else 'w') as f:
         if fmt == 'fits':
             from astropy.io import fits
@@ -362,11 +369,12 @@ def _predict_into(sink, model, nets, src, batches, device, tta, gen, workers):
         sink.write([] if x is None else _rows([ids[i] for i in ok], model_batch(model, nets, x.to(device), tta, gen), sink.header), len(ids), ids[-1])
     return skipped, n_skipped
 
-def _predictions_of(sink, out, id_col, read_back, skipped):
+def _predictions_of(sink, out, id_col, read_back, skipped, id_int=None):
     "The predictions `sink` holds (or, with `out`, the finished file read back), with the `skipped` images in `attrs`; `None` if not `read_back`"
     if out is None: res = pd.DataFrame(sink.rows, columns=sink.header).astype({c: float for c in sink.header[1:]})
     elif read_back: res = read_table(out, id_col)
     else: return None
+    res = _typed(res, id_col, id_int)
     res.attrs['skipped'] = skipped
     return res
 
@@ -407,7 +415,7 @@ def _predict(model, images, catalog, out, tta, bs, id_col, device, progress, cha
     model = model if isinstance(model, GalaxyModel) else GalaxyModel.load(model)
     src = open_images(images)
     if isinstance(src, Path) and not src.is_dir(): raise FileNotFoundError(f"image directory {src} does not exist")
-    n, chunks = _id_chunks(src, catalog, id_col)
+    n, chunks, id_int = _id_chunks(src, catalog, id_col)
     device = torch.device(device or ('cuda' if torch.cuda.is_available() else 'cpu'))
     nets = [inference_model(net, device, channels_last, bf16, compile, bs * TTA_MODES[tta]) for net in model.nets]
     sink = ResumableCSV(out, [id_col] + output_columns(model), checkpoint_s, _settings(model, catalog, images, tta, tta_seed, bf16), overwrite)
@@ -415,9 +423,17 @@ def _predict(model, images, catalog, out, tta, bs, id_col, device, progress, cha
     if progress and n - sink.done > bs: batches = track(batches, total=-(-(n - sink.done) // bs), label='predict (batches)')
     complete = False
     try: skipped, n_skipped = _predict_into(sink, model, nets, src, batches, device, tta, gen, workers); complete = True
-    finally: sink.close(complete, _finish(out, model.targets, id_col, tta))
+    finally: sink.close(complete, _finish(out, model.targets, id_col, tta, id_int, _file_meta(model)))
     _report_skipped(skipped, n_skipped, n)
-    return _predictions_of(sink, out, id_col, read_back, skipped)
+    if n and n_skipped == n:
+        if out is not None: Path(out).unlink(missing_ok=True)
+        raise ValueError(f"none of the {n} galaxies could be predicted: no image was found or readable (first: {skipped[0][0]}: {skipped[0][1]})")
+    return _predictions_of(sink, out, id_col, read_back, skipped, id_int)
+
+def _file_meta(model:GalaxyModel) -> dict:
+    "What a prediction file's header says made it: the model, the library version, the date"
+    import metallicity_cnn, datetime
+    return dict(MODEL=str(model.path), MCNN_VER=metallicity_cnn.__version__, DATE=datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%S'))
 
 @patch_to(GalaxyModel)
 def predict(self, images, # directory of `<id>.jpg` images, or a packed store

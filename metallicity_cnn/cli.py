@@ -29,7 +29,7 @@ COMMANDS = {
 }
 
 # %% ../nbs/08_cli.ipynb #08af9f76
-USER_ERRORS = (ValueError, FileNotFoundError, FileExistsError, NotADirectoryError, PermissionError)
+USER_ERRORS = (ValueError, OSError) # bad arguments and inputs; files missing, existing, unwritable, a full disk
 
 def _usage() -> str:
     w = max(map(len, COMMANDS))
@@ -38,15 +38,9 @@ def _usage() -> str:
             f"commands:\n{cmds}\n\nRun 'metallicity-cnn COMMAND --help' for the options of a command, 'metallicity-cnn --version' for the versions,\n"
             f"'metallicity-cnn --debug COMMAND ...' for the full traceback of an error.")
 
-def _import(mod):
-    "Import `mod`, hiding the FutureWarning torch gives when fastai's import uses `torch.jit.script` (fastai's to fix, not the user's)"
-    with warnings.catch_warnings():
-        warnings.filterwarnings('ignore', message='`torch.jit.script` is deprecated', category=FutureWarning)
-        return import_module(mod)
-
 def _command(name):
     mod, fn = COMMANDS[name][0].split(':')
-    f = getattr(_import(mod), fn)
+    f = getattr(import_module(mod), fn)
     return getattr(f, '__wrapped__', f)
 
 # %% ../nbs/08_cli.ipynb #4a3fc2b6
@@ -65,8 +59,9 @@ def _option(anno, # the parameter's annotation: `bool`, `int`, `float`, `str`, `
     opts = [a for a in get_args(anno) if a is not type(None)]
     if get_origin(anno) in (Union, UnionType) and len(opts) == 1: anno = opts[0]  # `int|None` reads an int
     kw = dict(help=doc or '')
+    if anno is bool: return dict(help=f"{doc or ''} (on unless this flag is given: it turns it off)" if default is True else kw['help'],
+                                 action='store_false' if default is True else 'store_true')
     if default is not inspect.Parameter.empty and default is not None: kw['help'] += f' (default: {default})'
-    if anno is bool: return dict(kw, action='store_false' if default is True else 'store_true')
     if get_origin(anno) is list: kw.update(nargs='+', type=get_args(anno)[0])
     elif anno is not inspect.Parameter.empty: kw['type'] = anno
     if default is inspect.Parameter.empty: kw['required'] = True
@@ -86,7 +81,7 @@ def command_parser(func, # a plain function (unwrapped from `call_parse`)
 # %% ../nbs/08_cli.ipynb #dd0a803d
 def version_text() -> str:
     "The package's version and those of the libraries it runs on, the ones a trained model's `model.json` records"
-    v = _import('metallicity_cnn.model').versions()
+    v = import_module('metallicity_cnn.model').versions()
     return f"metallicity-cnn {v.pop('metallicity_cnn')} ({', '.join(f'{k} {x}' for k, x in v.items())})"
 
 def _call(name:str, # the command's name, for the message
@@ -124,7 +119,4 @@ def run_command(argv:list) -> int:
 # %% ../nbs/08_cli.ipynb #ae48aa5c
 def main():
     "Entry point of the `metallicity-cnn` console script"
-    # fastai warns of torch.jit.script's deprecation when its modules are imported, some only during training: the user
-    # cannot act on it, so the command-line process (not the library) hides it
-    warnings.filterwarnings('ignore', message='`torch.jit.script` is deprecated', category=FutureWarning)
     sys.exit(run_command(sys.argv[1:]))

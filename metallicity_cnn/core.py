@@ -15,9 +15,9 @@ from scipy.stats import binned_statistic
 # %% auto #0
 __all__ = ['SENTINEL', 'DEFAULT_ID', 'DEFAULT_TARGET', 'IMAGENET_STATS', 'METRICS_SCHEMA', 'METRICS_COMMANDS', 'METRICS_SPLITS',
            'STAT_KEYS', 'RUN_FILES', 'rmse', 'nmad', 'bias', 'binned_stats', 'bootstrap_ci', 'summarize',
-           'check_unique_ids', 'interactive', 'LogProgress', 'track', 'atomic_write', 'json_plain', 'save_json',
-           'load_json', 'json_floats', 'check_metrics', 'metrics_doc', 'save_metrics', 'load_metrics', 'ResumableCSV',
-           'settings_diff', 'check_output', 'output_lock']
+           'check_unique_ids', 'interactive', 'LogProgress', 'track', 'check_memory', 'quiet_fastai', 'atomic_write',
+           'json_plain', 'save_json', 'load_json', 'json_floats', 'check_metrics', 'metrics_doc', 'save_metrics',
+           'load_metrics', 'ResumableCSV', 'settings_diff', 'check_output', 'output_lock']
 
 # %% ../nbs/00_core.ipynb #8e96074d
 SENTINEL = -9999.
@@ -148,6 +148,23 @@ def track(gen, total:int|None=None, label:str='progress', leave:bool=False, ever
     return LogProgress(gen, total, label, every)
 
 # %% ../nbs/00_core.ipynb #5200be09
+def check_memory(need:float, # estimated bytes the work needs
+                 what:str, # the work, for the message (e.g. 'training at 100000 px, batch 16')
+                ):
+    "Refuse, before it starts, work whose memory estimate `need` exceeds this machine's RAM (the kernel would kill it part way)"
+    try: total = os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES')
+    except (ValueError, OSError, AttributeError): return # no estimate of the RAM on this system
+    if need > total: raise ValueError(f"{what} needs about {need / 2**30:,.0f} GiB of memory, more than the {total / 2**30:,.0f} GiB of this machine: "
+                                      "choose a smaller size")
+
+@contextlib.contextmanager
+def quiet_fastai():
+    "Block in which fastai is imported: hides the FutureWarning torch gives when fastai's import uses `torch.jit.script` (fastai's to fix, not the user's); filters restored after"
+    import warnings
+    with warnings.catch_warnings():
+        warnings.filterwarnings('ignore', message='`torch.jit.script` is deprecated', category=FutureWarning)
+        yield
+
 def _umask() -> int:
     "The process's umask (read by setting it and setting it back)"
     m = os.umask(0o22); os.umask(m)

@@ -11,14 +11,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np, pandas as pd
 from PIL import Image
-from fastai.vision.all import (DataBlock, ImageBlock, TransformBlock, RegressionBlock, IndexSplitter, Resize, ResizeMethod,
-                               DihedralItem, Normalize, IntToFloatTensor, PILImage, aug_transforms,
-                               Rotate, Zoom, Brightness, Contrast, setup_aug_tfms)
+with quiet_fastai():
+    from fastai.vision.all import (DataBlock, ImageBlock, TransformBlock, RegressionBlock, IndexSplitter, Resize, ResizeMethod,
+                                   DihedralItem, Normalize, IntToFloatTensor, PILImage, aug_transforms,
+                                   Rotate, Zoom, Brightness, Contrast, setup_aug_tfms)
 
 # %% auto #0
-__all__ = ['SPLITS', 'AUGMENTATIONS', 'check_ids', 'typed_ids', 'read_table', 'CatalogReport', 'image_size', 'is_image_store',
-           'load_catalog', 'make_split', 'make_folds', 'fold_split', 'load_image', 'image_stats', 'pixel_stats',
-           'TargetReader', 'ImageReader', 'augmentation', 'galaxy_dls']
+__all__ = ['CATALOG_SUFFIXES', 'COLOUR_MODES', 'SPLITS', 'AUGMENTATIONS', 'check_ids', 'typed_ids', 'read_table', 'CatalogReport',
+           'image_size', 'is_image_store', 'load_catalog', 'make_split', 'make_folds', 'fold_split', 'load_image',
+           'image_stats', 'pixel_stats', 'TargetReader', 'ImageReader', 'augmentation', 'galaxy_dls']
 
 # %% ../nbs/01_data.ipynb #55bc053e
 def _table_frame(t, # astropy `Table`
@@ -28,10 +29,24 @@ def _table_frame(t, # astropy `Table`
     t.convert_bytestring_to_unicode()
     return t.to_pandas()
 
+CATALOG_SUFFIXES = ('.csv', '.txt', '.fits', '.fit', '.fts', '.ecsv') # what `read_table` reads (and .gz of the FITS ones)
+
+def _comment_lines(path:Path) -> int:
+    "Number of `#` comment lines at the top of the text file `path` (above its header)"
+    n = 0
+    with open(path, encoding='utf-8', errors='replace') as f:
+        for line in f:
+            if not line.startswith('#'): break
+            n += 1
+    return n
+
 def _read_file(path:Path, id_col:str) -> pd.DataFrame:
     "`DataFrame` of the CSV, FITS or ECSV file at `path`"
     if not path.exists(): raise FileNotFoundError(f"catalog file {path} does not exist")
-    if path.suffix.lower() in ('.csv', '.txt'): return pd.read_csv(path, dtype={id_col: str})
+    suffix = ''.join(path.suffixes[-2:]).lower() if path.suffix.lower() == '.gz' else path.suffix.lower()
+    if suffix.removesuffix('.gz') not in CATALOG_SUFFIXES:
+        raise ValueError(f"cannot read the catalogue {path}: name it .csv (comma-separated, one header line), .fits or .ecsv")
+    if suffix in ('.csv', '.txt'): return pd.read_csv(path, dtype={id_col: str}, skiprows=_comment_lines(path))
     from astropy.table import Table
     from astropy.units import UnitsWarning
     with warnings.catch_warnings(): # FITS has no `dex`: predictions written by `predict` carry it in TUNIT all the same
@@ -85,7 +100,8 @@ class CatalogReport:
     bad_target:dict = field(default_factory=dict) # target column -> number of rows with NaN or -9999
     missing_images:list = field(default_factory=list)
     unreadable_images:list = field(default_factory=list)
-    n_resized:int = 0 # images whose size differs from the configured size (resampled)
+    grayscale_images:list = field(default_factory=list) # one-band images: a three-colour model cannot use them
+    n_resized:int = 0 # images whose size differs from the configured size (resampled, as every image is to the recipe's size)
     n_kept:int = 0
 
     @property
@@ -96,17 +112,27 @@ class CatalogReport:
         res = [f"catalog: {self.n_read} rows read, {self.n_kept} kept, {self.n_excluded} excluded"]
         for t, n in self.bad_target.items():
             if n: res.append(f"  {n} rows excluded: target '{t}' is NaN or {SENTINEL:g}")
-        for what, ids in (('missing', self.missing_images), ('unreadable', self.unreadable_images)):
+        for what, ids in (('missing', self.missing_images), ('unreadable', self.unreadable_images), ('grayscale (one band, not gri)', self.grayscale_images)):
             if ids: res.append(f"  {len(ids)} rows excluded: image {what} ({', '.join(map(str, ids[:5]))}{', ...' if len(ids) > 5 else ''})")
-        if self.n_resized: res.append(f"  {self.n_resized} images are not of the configured size and are resampled")
         return res
 
     def __str__(self): return '\n'.join(self.lines())
     def to_dict(self): return dict(n_read=self.n_read, n_kept=self.n_kept, bad_target=self.bad_target,
-                                   missing_images=self.missing_images, unreadable_images=self.unreadable_images,
+                                   missing_images=self.missing_images, unreadable_images=self.unreadable_images, grayscale_images=self.grayscale_images,
                                    n_resized=self.n_resized)
 
 # %% ../nbs/01_data.ipynb #54868af6
+COLOUR_MODES = ('RGB', 'RGBA', 'CMYK', 'YCbCr') # Pillow modes of three-colour images; 'L', 'LA', 'I', 'F', '1' have one band
+
+def _mode(fn):
+    "Pillow mode of the image at `fn` ('P' resolved: a palette of colours is 'RGB', of greys 'L'), or `None`"
+    try:
+        with Image.open(fn) as im:
+            if im.mode != 'P': return im.mode
+            rgb = np.asarray(im.convert('RGB'))
+            return 'RGB' if (rgb != rgb[..., :1]).any() else 'L'
+    except (OSError, ValueError, Image.DecompressionBombError): return None
+
 def image_size(fn:str|Path):
     "`(width, height)` of the image at `fn` after a full decode, or `None` if it cannot be read"
     try:
@@ -141,8 +167,9 @@ def _check_images(df, id_col, images, size, rep, progress):
     for i in it:
         fn = Path(images)/f'{ids[i]}.jpg'
         if not fn.exists(): rep.missing_images.append(ids[i]); ok[i] = False; continue
-        sz = image_size(fn)
+        sz, mode = image_size(fn), _mode(fn)
         if sz is None: rep.unreadable_images.append(ids[i]); ok[i] = False
+        elif mode not in COLOUR_MODES: rep.grayscale_images.append(ids[i]); ok[i] = False
         elif size and sz != (size, size): rep.n_resized += 1
     return ok
 
@@ -156,6 +183,7 @@ def load_catalog(catalog, # catalogue: file (CSV, FITS, ECSV), astropy `Table` o
                 ) -> tuple:
     "Validated `(DataFrame, CatalogReport)`: rows with bad targets or missing/unreadable images excluded and counted"
     targets = [targets] if isinstance(targets, str) else list(targets)
+    if dup := sorted({t for t in targets if targets.count(t) > 1}): raise ValueError(f"targets {dup} are named more than once: name each target column once")
     if not is_image_store(images):
         images = Path(images)
         if not images.is_dir(): raise FileNotFoundError(f"image directory {images} does not exist")
@@ -241,8 +269,10 @@ def fold_split(folds:np.ndarray, # fold of each row, from `make_folds`
 def load_image(fn:str|Path, # JPEG file
                size:int, # output side in pixels
               ) -> np.ndarray:
-    "`uint8` array (3, size, size) of the RGB image at `fn` resampled to `size`"
+    "`uint8` array (3, size, size) of the RGB image at `fn` resampled to `size`; a one-band (grayscale) image is a `ValueError`"
     with Image.open(fn) as im:
+        if im.mode not in COLOUR_MODES and _mode(fn) not in COLOUR_MODES:
+            raise ValueError(f"{Path(fn).name} is a one-band ({im.mode}) image: a three-colour gri model cannot use it")
         im = im.convert('RGB')
         if im.size != (size, size): im = im.resize((size, size), Image.BILINEAR)
         return np.asarray(im).transpose(2, 0, 1).copy()

@@ -31,7 +31,7 @@ __all__ = ['LABELS', 'FIGURE_FORMATS', 'GALLERY_ROWS', 'HIST_CMAP', 'IMAGE_BANDS
            'plot_truth_pred', 'image_features', 'limit_regressor', 'is_simulated', 'survey_limits', 'run_limits',
            'coverage', 'calibration', 'uncertainty_stats', 'plot_uncertainty', 'mzr_residuals', 'scatter_ratio',
            'binned_nmad', 'paper_scatter_ratio', 'mzr_stats', 'plot_mzr', 'noise_floor', 'report_stats',
-           'report_metrics', 'report_figures', 'default_split', 'evaluate_run', 'evaluate_cli']
+           'report_metrics', 'report_figures', 'evaluation_split', 'evaluate_run', 'evaluate_cli']
 
 # %% ../nbs/07_evaluate.ipynb #147815f6
 LABELS = {'oh_p50': '12 + log(O/H)', 'lgm_tot_p50': r'log $M_*$ [$M_\odot$]'}
@@ -575,7 +575,7 @@ def _predictions(model:GalaxyModel, df, images, split, tta, progress):
     if not len(df): raise ValueError(f"no galaxy of the catalogue is in the run's '{split}' split")
     return df, predict(model, images, df, tta=tta, id_col=id_col, progress=progress)
 
-def default_split(model:GalaxyModel, # the model evaluated
+def evaluation_split(model:GalaxyModel, # the model evaluated
                   df:pd.DataFrame, # the catalogue's rows
                   split:str|None=None, # the split asked for (None: choose)
                  ) -> str:
@@ -595,7 +595,7 @@ def evaluate_run(model, # `GalaxyModel` or its directory (written by `train`, `t
                  images:str|Path, # directory of `<id>.jpg` images
                  out:str|Path, # report directory to write
                  tta:bool=True, # 8-fold dihedral test-time augmentation
-                 split:str|None=None, # 'test', 'valid', 'train' of the run's `split.csv`, 'oof' (a cross-validation's out-of-fold predictions), 'all'; None: `default_split`
+                 split:str|None=None, # 'test', 'valid', 'train' of the run's `split.csv`, 'oof' (a cross-validation's out-of-fold predictions), 'all'; None: `evaluation_split`
                  progress:bool=True, # progress bars
                  figures:bool=True, # write the figures (PNG and PDF)
                  n_gallery:int=5, # galaxies per gallery row
@@ -607,7 +607,7 @@ def evaluate_run(model, # `GalaxyModel` or its directory (written by `train`, `t
     targets, id_col = model.targets, model.id_col
     full, rep = load_catalog(catalog, images, targets, id_col, size=model.size, progress=progress)
     print(rep)
-    split = default_split(model, full, split)
+    split = evaluation_split(model, full, split)
     df, preds = _predictions(model, full, images, split, tta, progress)
     extra = [c for c in (METAL, MASS) if c in df and c not in targets]
     with atomic_write(Path(out)/'predictions.csv') as f: df[[id_col] + targets + extra].merge(preds, on=id_col).to_csv(f, index=False)
@@ -620,15 +620,6 @@ def evaluate_run(model, # `GalaxyModel` or its directory (written by `train`, `t
         for name, fig in report_figures(m, res, images, targets, model.gaussian, id_col).items(): res['figures'][name] = save_figure(fig, Path(out)/name)
     save_metrics(res, Path(out)/'metrics.json')
     return res
-
-@patch_to(GalaxyModel)
-def evaluate(self, catalog, # labelled catalogue (file, `Table` or `DataFrame`)
-             images, # directory of `<id>.jpg` images
-             out, # report directory to write
-             **kwargs, # options of `evaluate_run` (`split`, `tta`, `figures`, ...)
-            ) -> dict:
-    "Metrics and figures of this model on `catalog`: see `evaluate_run`"
-    return evaluate_run(self, catalog, images, out, **kwargs)
 
 # %% ../nbs/07_evaluate.ipynb #9e0f1d8c
 @call_parse

@@ -11,8 +11,9 @@ from pathlib import Path
 import numpy as np, torch, torchvision
 import torch.nn.functional as F
 from torch import nn
-from fastai.vision.all import (vision_learner, create_vision_model, create_body, model_meta, Learner, Callback, AccumMetric,
-                               Module, set_seed, store_attr, Adam, SGD, CancelStepException, BnFreeze, L)
+with quiet_fastai():
+    from fastai.vision.all import (vision_learner, create_vision_model, create_body, model_meta, Learner, Callback, AccumMetric,
+                                   Module, set_seed, store_attr, Adam, SGD, CancelStepException, BnFreeze, L)
 from functools import partial
 import fastai
 from .data import *

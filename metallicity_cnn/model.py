@@ -37,6 +37,9 @@ def check_meta(meta:dict, # contents of a `model.json`
                          "upgrade metallicity-cnn to load it")
     missing = sorted(set(ENSEMBLE_KEYS if meta.get('kind') == 'ensemble' else NETWORK_KEYS) - set(meta))
     if missing: raise ValueError(f"{where} lacks {missing}: it does not describe a metallicity-cnn model")
+    t, s = meta['targets'], meta['size']
+    if not isinstance(t, list) or not t or not all(isinstance(x, str) for x in t): raise ValueError(f"{where}: targets must be a non-empty list of column names, not {t!r}")
+    if not isinstance(s, int) or isinstance(s, bool) or s < 1: raise ValueError(f"{where}: size must be a positive number of pixels, not {s!r}")
     return meta
 
 # %% ../nbs/04a_model.ipynb #7ec72085
@@ -54,7 +57,12 @@ def save_model(model:nn.Module, # trained network
 def _write_weights(model:nn.Module, path:Path):
     "`path/model.pt`: the plain tensor state_dict of `model`, written atomically"
     sd = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
-    with atomic_write(Path(path)/'model.pt', 'wb') as f: torch.save(sd, f)
+    try:
+        with atomic_write(Path(path)/'model.pt', 'wb') as f: torch.save(sd, f)
+    except RuntimeError as e: # torch reports a full disk as an internal 'enforce fail'
+        free = shutil.disk_usage(Path(path)).free
+        raise OSError(f"could not write {Path(path)/'model.pt'} ({free / 2**20:,.0f} MiB free on its disk; the weights take "
+                      f"{sum(v.numel() * v.element_size() for v in sd.values()) / 2**20:,.0f} MiB): {str(e).splitlines()[0][:200]}") from None
 
 def _write_meta(meta:dict, path:Path):
     "The one writer of `model.json`: `meta` with the format version and the library versions"
@@ -75,7 +83,9 @@ def load_model(path:str|Path, # run directory with model.json and model.pt
                         squash=meta.get('output', 'sigmoid') == 'sigmoid')  # runs before 'output' existed were all sigmoid
     try: sd = torch.load(path/'model.pt', map_location='cpu', weights_only=True)
     except Exception as e: raise ValueError(f"{path/'model.pt'} is not a plain tensor state_dict ({type(e).__name__}: {str(e)[:200]})") from None
-    model.load_state_dict(_zero_missing_bias(model, sd))
+    try: model.load_state_dict(_zero_missing_bias(model, sd))
+    except RuntimeError as e: raise ValueError(f"{path/'model.pt'} does not match {path/'model.json'} (arch {meta['arch']!r}, "
+                                               f"{len(meta['targets'])} targets): {str(e).splitlines()[0]}") from None
     return model.eval(), meta
 
 def _zero_missing_bias(model, sd:dict) -> dict:
@@ -133,6 +143,26 @@ def save(self, path:str|Path, # directory to write (members in subdirectories, a
     _write_meta(self.meta, path)
     self.path = path
     return self
+
+@patch_to(GalaxyModel)
+def predict(self, images, # directory of `<id>.jpg` images, or a packed store
+            catalog=None, # catalogue naming the galaxies (file, `Table` or `DataFrame`); default: every image
+            out:str|Path|None=None, # file to write (.csv, .ecsv, .fits); `None` returns a DataFrame only
+            **kwargs, # options of `metallicity_cnn.predict.predict` (`tta`, `bs`, `device`, ...)
+           ) -> pd.DataFrame|None:
+    "Predict the galaxies of `catalog` (or every image of `images`) with this model: see `metallicity_cnn.predict.predict`"
+    from metallicity_cnn.predict import predict  # the predict module builds on this one
+    return predict(self, images, catalog, out, **kwargs)
+
+@patch_to(GalaxyModel)
+def evaluate(self, catalog, # labelled catalogue (file, `Table` or `DataFrame`)
+             images, # directory of `<id>.jpg` images
+             out, # report directory to write
+             **kwargs, # options of `metallicity_cnn.evaluate.evaluate_run` (`split`, `tta`, `figures`, ...)
+            ) -> dict:
+    "Metrics and figures of this model on `catalog`: see `metallicity_cnn.evaluate.evaluate_run`"
+    from metallicity_cnn.evaluate import evaluate_run  # the evaluate module builds on this one
+    return evaluate_run(self, catalog, images, out, **kwargs)
 
 @patch_to(GalaxyModel)
 def update(self, **meta, # metadata to set (e.g. `err_scale`)

@@ -397,6 +397,8 @@ def predict(model, # `GalaxyModel`, or its directory (written by `train`, `train
             overwrite:bool=False, # start afresh over a partial `out` made with another model or other settings (else refused)
            ) -> pd.DataFrame|None:
     "Predict every galaxy of `catalog` (or `images`); unreadable images are reported and skipped"
+    if not isinstance(bs, int) or bs < 1: raise ValueError(f"bs={bs!r}: the batch size must be a positive number of galaxies")
+    if device is not None and str(device).startswith('cuda') and not torch.cuda.is_available(): raise ValueError(f"device {device!r}: no CUDA GPU is available here; use cpu")
     if out is None: return _predict(model, images, catalog, out, tta, bs, id_col, device, progress, channels_last, bf16, compile, workers, read_back, checkpoint_s, tta_seed, overwrite)
     out_format(out) # a name that says no format fails before any work
     check_output(out, [catalog, images, None if isinstance(model, GalaxyModel) else model], is_dir=False)
@@ -434,15 +436,6 @@ def _file_meta(model:GalaxyModel) -> dict:
     "What a prediction file's header says made it: the model, the library version, the date"
     import metallicity_cnn, datetime
     return dict(MODEL=str(model.path), MCNN_VER=metallicity_cnn.__version__, DATE=datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%S'))
-
-@patch_to(GalaxyModel)
-def predict(self, images, # directory of `<id>.jpg` images, or a packed store
-            catalog=None, # catalogue naming the galaxies (file, `Table` or `DataFrame`); default: every image
-            out:str|Path|None=None, # file to write (.csv, .ecsv, .fits); `None` returns a DataFrame only
-            **kwargs, # options of `predict` (`tta`, `bs`, `device`, ...)
-           ) -> pd.DataFrame|None:
-    "Predict the galaxies of `catalog` (or every image of `images`) with this model: see `predict`"
-    return predict(self, images, catalog, out, **kwargs)
 
 # %% ../nbs/05_predict.ipynb #7e28ef73
 @call_parse

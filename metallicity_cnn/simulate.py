@@ -17,13 +17,13 @@ from astropy.modeling.models import Sersic2D
 from astropy.convolution import Gaussian2DKernel
 from astropy.visualization import make_lupton_rgb
 from fastcore.script import call_parse
-from .core import atomic_write, save_json, track
+from .core import atomic_write, save_json, track, check_memory
 from .relations import *
 
 # %% auto #0
 __all__ = ['COSMO', 'Z_RANGE', 'LOGM_RANGE', 'MAG_LIMIT', 'BLOCK', 'Q0_DISK', 'MEAN_SQRT_Q', 'PSF_FWHM', 'MAG_SOFTENING',
-           'CALIB_FLOOR', 'RELATIONS', 'FIELD_ARCSEC', 'SKY', 'GAIN', 'RGB_WEIGHTS', 'RGB_STRETCH', 'PARTIAL',
-           'distmod', 'kpc_per_arcsec', 'half_light_radius', 'asinh_mag', 'sky_flux_errors', 'mag_errors',
+           'CALIB_FLOOR', 'RELATIONS', 'RENDER_BYTES', 'FIELD_ARCSEC', 'SKY', 'GAIN', 'RGB_WEIGHTS', 'RGB_STRETCH',
+           'PARTIAL', 'distmod', 'kpc_per_arcsec', 'half_light_radius', 'asinh_mag', 'sky_flux_errors', 'mag_errors',
            'observe_magnitudes', 'draw_galaxies', 'sersic_image', 'convolve_psf', 'render_galaxy', 'to_rgb', 'make_ids',
            'simulate_survey', 'simulate_cli', 'plot_relations', 'gallery']
 
@@ -188,6 +188,9 @@ def _check_params(n, seed, scatter, relation, size=128):
     if not scatter >= 0: raise ValueError(f"scatter={scatter}: the intrinsic metallicity scatter must be >= 0 dex")
     if relation not in RELATIONS: raise ValueError(f"relation={relation!r}: choose one of {', '.join(RELATIONS)}")
     if not isinstance(size, (int, np.integer)) or size < 8: raise ValueError(f"size={size!r}: images must be at least 8 pixels")
+    check_memory(RENDER_BYTES * size**2, f"simulating {size} px images") # float64 bands and their temporaries
+
+RENDER_BYTES = 240 # bytes per pixel rendering one image takes (3 float64 bands and about 10 temporary arrays)
 
 def draw_galaxies(n:int, # number of galaxies
                   seed:int=0, # master seed, 0-999999

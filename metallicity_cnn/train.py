@@ -9,7 +9,7 @@ import time, os, shutil, contextlib, warnings
 from pathlib import Path
 import numpy as np, pandas as pd, torch
 from scipy.stats import norm
-from fastai.vision.all import set_seed
+with quiet_fastai(): from fastai.vision.all import set_seed
 from fastai.callback.core import Callback
 from fastai.learner import Learner
 from fastai.imports import noop  # the one `Learner.no_logging` sets (not fastcore's)
@@ -21,9 +21,9 @@ from .packed import open_images
 from .predict import predict
 
 # %% auto #0
-__all__ = ['PAPER_RANDOM_INIT', 'is_main_process', 'world_size', 'split_metrics', 'split_rows', 'sigma_scale', 'calibrate_sigma',
-           'distributed_setup', 'distributed', 'EpochLines', 'init_warning', 'pick_recipe', 'catalog_fingerprint',
-           'train_run', 'calibrate_ensemble', 'train_ensemble', 'train_cli']
+__all__ = ['PAPER_RANDOM_INIT', 'TRAIN_BYTES', 'is_main_process', 'world_size', 'split_metrics', 'split_rows', 'sigma_scale',
+           'calibrate_sigma', 'distributed_setup', 'distributed', 'EpochLines', 'init_warning', 'pick_recipe',
+           'fit_batch', 'catalog_fingerprint', 'train_run', 'calibrate_ensemble', 'train_ensemble', 'train_cli']
 
 # %% ../nbs/06_train.ipynb #da2d846a
 def is_main_process() -> bool:
@@ -218,6 +218,17 @@ def _save_run(model:GalaxyModel, out, df, labels, src, id_col, tta, progress, t0
     model.save(out, split=pd.DataFrame({id_col: df[id_col], 'split': labels}), metrics=doc)
     return doc
 
+TRAIN_BYTES = 1000 # bytes per input pixel a ResNet-18/34 takes in training (activations kept for the backward pass), batch included
+
+def fit_batch(r:dict, # recipe, from `get_recipe`
+              n_train:int, # number of training galaxies
+             ) -> dict:
+    "`r` with a batch no larger than the training set: fastai drops the last partial batch, so a larger one would train nothing"
+    if n_train < 2: raise ValueError(f"{n_train} training galaxies: at least 2 are needed (a random split trains on 60% of the catalogue)")
+    if r['bs'] <= n_train: return r
+    warnings.warn(f"batch size {r['bs']} is larger than the {n_train} training galaxies, which would take no optimiser step: using batches of {n_train}")
+    return r | {'bs': n_train}
+
 def catalog_fingerprint(df:pd.DataFrame, # validated catalogue rows
                         cols, # the columns that determine a result (id, targets, `split`/`fold` if given)
                        ) -> str:
@@ -265,6 +276,8 @@ def _train_run(catalog, images, out, targets, recipe, seed, split_seed, pretrain
     labels = make_split(df, split_seed)
     n_train = int((labels == 'train').sum())
     r, weights, why = pick_recipe(recipe, n_train, pretrained, progress and main, **overrides)
+    r = fit_batch(r, n_train)
+    check_memory(TRAIN_BYTES * r['bs'] * r['size']**2, f"training at {r['size']} px in batches of {r['bs']}")
     if main: print(rep, f"recipe '{r['name']}': {why}", _weights_note(r['arch'], pretrained, weights), sep='\n')
     warn = init_warning(r, weights) if main else None
     learn = _fit(df, src, labels, targets, r, weights, gaussian, id_col, seed, progress, main)

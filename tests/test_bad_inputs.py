@@ -25,17 +25,19 @@ def test_exclusions_are_counted_and_reported(bad_set):
     assert "3 rows excluded: target 'oh_p50' is NaN or -9999" in r.stdout
     assert f'1 rows excluded: image missing ({cat.objID[3]})' in r.stdout
     assert f'1 rows excluded: image unreadable ({cat.objID[4]})' in r.stdout
-    # 2 images at 100 px and 53 at 128 px are all resampled to the configured 64 px
-    assert '55 images are not of the configured size and are resampled' in r.stdout
     meta = json.loads((tmp/'run'/'model.json').read_text())
     assert meta['catalog']['n_kept'] == 55 and meta['catalog']['missing_images'] == [cat.objID[3]]
+    assert meta['catalog']['n_resized'] == 55 and 'resampled' not in r.stdout # 2 at 100 px, 53 at 128 px, all to 64 px: normal, counted, not a warning
     split = pd.read_csv(tmp/'run'/'split.csv', dtype={'objID': str})
     assert len(split) == 55 and not set(cat.objID[:5]) & set(split.objID)
 
 def test_wrong_size_images_are_resampled(bad_set):
     cat, imgs, tmp = bad_set
-    r = cli('train', '--catalog', tmp/'cat.csv', '--images', imgs, '--out', tmp/'run', '--recipe', 'tiny', '--size', 128, '--epochs', 1)
-    assert '2 images are not of the configured size and are resampled' in r.stdout
+    from metallicity_cnn.data import load_image
+    cli('train', '--catalog', tmp/'cat.csv', '--images', imgs, '--out', tmp/'run', '--recipe', 'tiny', '--size', 128, '--epochs', 1)
+    assert json.loads((tmp/'run'/'model.json').read_text())['catalog']['n_resized'] == 2
+    small = load_image(imgs/f'{cat.objID[5]}.jpg', 128) # a 100 px image, read at the model's 128 px
+    assert small.shape == (3, 128, 128) and abs(small.astype(float).mean() - load_image(imgs/f'{cat.objID[5]}.jpg', 100).astype(float).mean()) < 2
 
 @pytest.mark.parametrize('change,message', [
     (lambda c: c.drop(columns='oh_p50'), "catalog has no column 'oh_p50'"),

@@ -16,6 +16,7 @@ from PIL import Image
 from fastcore.script import call_parse
 from fastcore.basics import patch_to
 from .data import *
+from .data import _comment_lines
 from .packed import *
 from .learner import *
 from .model import *
@@ -242,10 +243,11 @@ def _id_chunks(src, catalog, id_col, chunk:int=1<<16) -> tuple:
         return _table_chunks(read_table(catalog, id_col), id_col, chunk)
     path = Path(catalog) # a CSV is streamed, never held in memory whole
     if not path.is_file(): raise FileNotFoundError(f"catalog file {path} does not exist")
-    if id_col not in pd.read_csv(path, nrows=0).columns: _table_chunks(pd.DataFrame(), id_col, chunk)
-    reader = pd.read_csv(path, usecols=[id_col], dtype={id_col: str}, chunksize=chunk)
-    check_ids(pd.read_csv(path, usecols=[id_col], dtype={id_col: str}, nrows=1000)[id_col], id_col) # float ids fail before any work
-    return _csv_rows(path), (check_ids(c[id_col], id_col).tolist() for c in reader), None
+    kw = dict(skiprows=_comment_lines(path)) # '#' lines above the header
+    if id_col not in pd.read_csv(path, nrows=0, **kw).columns: _table_chunks(pd.DataFrame(), id_col, chunk)
+    reader = pd.read_csv(path, usecols=[id_col], dtype={id_col: str}, chunksize=chunk, **kw)
+    check_ids(pd.read_csv(path, usecols=[id_col], dtype={id_col: str}, nrows=1000, **kw)[id_col], id_col) # float ids fail before any work
+    return _csv_rows(path) - kw['skiprows'], (check_ids(c[id_col], id_col).tolist() for c in reader), None
 
 # %% ../nbs/05_predict.ipynb #641d52d1
 def _batches(chunks, bs, skip=0, last_id=None):

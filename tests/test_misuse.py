@@ -89,5 +89,5 @@ def test_catalogues_a_stranger_writes(run70, sample, cat70, tmp_path):
 
 def test_negated_flags_read_forwards():
     r = cli('evaluate', '--help')
-    line = ' '.join(r.stdout.split('--no-tta', 1)[1].split('--', 1)[0].split())
+    line = ' '.join(r.stdout.split('\n  --no-tta', 1)[1].split('\n  --', 1)[0].split())
     assert 'this flag turns it off' in line and 'default: True' not in line, line

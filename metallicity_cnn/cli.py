@@ -59,7 +59,7 @@ def _option(anno, # the parameter's annotation: `bool`, `int`, `float`, `str`, `
     opts = [a for a in get_args(anno) if a is not type(None)]
     if get_origin(anno) in (Union, UnionType) and len(opts) == 1: anno = opts[0]  # `int|None` reads an int
     kw = dict(help=doc or '')
-    if anno is bool: return dict(help=f"{doc or ''} (on unless this flag is given: it turns it off)" if default is True else kw['help'],
+    if anno is bool: return dict(help=f"{doc or ''} (on by default; this flag turns it off)" if default is True else kw['help'],
                                  action='store_false' if default is True else 'store_true')
     if default is not inspect.Parameter.empty and default is not None: kw['help'] += f' (default: {default})'
     if get_origin(anno) is list: kw.update(nargs='+', type=get_args(anno)[0])

@@ -338,11 +338,14 @@ def check_output(out:str|Path, # output path of a command
 @contextlib.contextmanager
 def output_lock(out:str|Path, # file or directory a command writes
                ):
-    "Hold an exclusive lock on `out` (the hidden file `.<name>.lock` beside it) for the block; a second writer fails at once, naming the first"
+    "Hold an exclusive lock on `out` (the hidden file `.<name>.lock` beside it, removed after) for the block; a second writer fails at once, naming the first"
     import fcntl, socket
     out = Path(out); out.parent.mkdir(parents=True, exist_ok=True)
-    with open(out.parent/f'.{out.name}.lock', 'a+') as f:
-        try: fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    lock = out.parent/f'.{out.name}.lock'
+    with open(lock, 'a+') as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            if not lock.exists() or os.stat(lock).st_ino != os.fstat(f.fileno()).st_ino: raise BlockingIOError # its holder just removed it
         except BlockingIOError:
             f.seek(0)
             raise FileExistsError(f"{out} is being written by another process ({f.read().strip() or 'unknown'}); "
@@ -350,4 +353,4 @@ def output_lock(out:str|Path, # file or directory a command writes
         f.seek(0); f.truncate()
         f.write(f"pid {os.getpid()} on {socket.gethostname()}, since {time.strftime('%Y-%m-%d %H:%M:%S')}: {' '.join(sys.argv)[:200]}"); f.flush()
         try: yield out
-        finally: fcntl.flock(f, fcntl.LOCK_UN)
+        finally: lock.unlink(missing_ok=True); fcntl.flock(f, fcntl.LOCK_UN)

@@ -39,7 +39,7 @@ def demo(out:str|Path='demo-run', # directory for the survey, the model and the 
     s = _survey(out/'survey', n, seed, progress)
     cat, imgs = out/'survey'/'catalog.csv', out/'survey'/'images'
     t1 = time.time()
-    m = train_run(cat, imgs, out/'model', recipe=recipe, seed=seed, progress=progress, **overrides)
+    m = train_run(cat, imgs, out/'model', recipe=recipe, seed=seed, progress=progress, overwrite=True, **overrides) # a rerun of the demo retrains its own model
     rep = evaluate_run(out/'model', cat, imgs, out/'report', split='test', progress=progress)
     t = report_metrics(rep)['oh_p50'] | {'rmse_mean_predictor': m['metrics']['test']['oh_p50']['rmse_mean_predictor']}
     res = metrics_doc('demo', {'test': {'oh_p50': t}}, survey=dict(n=n, seed=seed, noise_floor=s['noise_floor']), recipe=recipe,

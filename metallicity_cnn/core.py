@@ -14,10 +14,10 @@ from scipy.stats import binned_statistic
 
 # %% auto #0
 __all__ = ['SENTINEL', 'DEFAULT_ID', 'DEFAULT_TARGET', 'IMAGENET_STATS', 'METRICS_SCHEMA', 'METRICS_COMMANDS', 'METRICS_SPLITS',
-           'STAT_KEYS', 'RUN_FILES', 'rmse', 'nmad', 'bias', 'binned_stats', 'bootstrap_ci', 'summarize',
-           'check_unique_ids', 'interactive', 'LogProgress', 'track', 'check_memory', 'quiet_fastai', 'atomic_write',
-           'json_plain', 'save_json', 'load_json', 'json_floats', 'check_metrics', 'metrics_doc', 'save_metrics',
-           'load_metrics', 'ResumableCSV', 'settings_diff', 'check_output', 'output_lock']
+           'STAT_KEYS', 'RUN_FILES', 'example_sample', 'rmse', 'nmad', 'bias', 'binned_stats', 'bootstrap_ci',
+           'summarize', 'check_unique_ids', 'interactive', 'LogProgress', 'track', 'check_memory', 'quiet_fastai',
+           'atomic_write', 'json_plain', 'save_json', 'load_json', 'json_floats', 'check_metrics', 'metrics_doc',
+           'save_metrics', 'load_metrics', 'ResumableCSV', 'settings_diff', 'check_output', 'output_lock']
 
 # %% ../nbs/00_core.ipynb #8e96074d
 SENTINEL = -9999.
@@ -40,6 +40,12 @@ def sample_dir(start:str|Path|None=None, # directory to search upward from (defa
         if (c/'catalog.csv').exists() and (c/'images').is_dir(): return c
     raise FileNotFoundError(f"the shared SDSS sample (catalog.csv + images/) was not found in {[str(c) for c in cands[:3]]}...; "
                             f"put it at ../shared/data/sdss-dr14-sample or set {SAMPLE_ENV}")
+
+# %% ../nbs/00_core.ipynb #08d5a01c
+def example_sample() -> Path:
+    "Folder of the 60 real SDSS DR14 galaxies shipped with the package (`catalog.csv` with `objID,oh_p50`, `images/<objID>.jpg`; provenance in its README.md)"
+    from importlib.resources import files
+    return Path(str(files('metallicity_cnn')))/'sample'
 
 # %% ../nbs/00_core.ipynb #5d5b860a
 def _resid(pred, true): return np.asarray(pred, dtype=float) - np.asarray(true, dtype=float)

@@ -16,6 +16,7 @@ from fastai.imports import noop  # the one `Learner.no_logging` sets (not fastco
 from fastcore.script import call_parse
 from .data import *
 from .learner import *
+from .learner import _sha256
 from .model import *
 from .packed import open_images
 from .predict import predict
@@ -23,7 +24,8 @@ from .predict import predict
 # %% auto #0
 __all__ = ['PAPER_RANDOM_INIT', 'TRAIN_BYTES', 'is_main_process', 'world_size', 'split_metrics', 'split_rows', 'sigma_scale',
            'calibrate_sigma', 'distributed_setup', 'distributed', 'EpochLines', 'init_warning', 'pick_recipe',
-           'fit_batch', 'catalog_fingerprint', 'train_run', 'calibrate_ensemble', 'train_ensemble', 'train_cli']
+           'trained_run', 'load_trained', 'fit_batch', 'catalog_fingerprint', 'train_run', 'calibrate_ensemble',
+           'train_ensemble', 'train_cli']
 
 # %% ../nbs/06_train.ipynb #da2d846a
 def is_main_process() -> bool:
@@ -196,12 +198,42 @@ def pick_recipe(recipe:str, # a recipe name, or 'auto' to choose by `choose_reci
     return r, pretrained_weights(r['arch'], pretrained, progress), why
 
 # %% ../nbs/06_train.ipynb #815951b3
-def _fit(df, src, labels, targets, r:dict, weights, gaussian, id_col, seed, progress, main) -> Learner:
-    "A `galaxy_learner` for the training galaxies of `df`, trained with the recipe `r` (data-parallel under torchrun)"
+def trained_run(pretrained, # `--pretrained`: a run directory, its `model.pt`, or anything else (then `None`)
+               ) -> Path|None:
+    "The trained run `pretrained` names, to fine-tune from (one network: an ensemble's member, not the ensemble), or `None`"
+    if pretrained is None or str(pretrained) in ('auto', 'imagenet', 'none', 'None', ''): return None
+    p = Path(pretrained)
+    run = p if p.is_dir() else p.parent if p.name == 'model.pt' else None
+    if run is None or not (run/'model.json').is_file(): return None
+    meta = load_json(run/'model.json')
+    if meta.get('kind') == 'ensemble':
+        raise ValueError(f"{run} is an ensemble of {len(meta['members'])} networks: fine-tune from one of them, e.g. --pretrained {run/meta['members'][0]}")
+    return run
+
+def load_trained(learn:Learner, # from `galaxy_learner`, of the run's architecture
+                 run:Path, # a trained run (`trained_run`)
+                ) -> str:
+    "Load the network of `run` into `learn.model`: the body always, the head too when it predicts the same targets the same way; what was loaded"
+    net, meta = load_model(run)
+    same = (meta['targets'] == list(learn.dls.targets) and bool(meta['gaussian']) == bool(learn.gaussian)
+            and meta.get('output', 'sigmoid') == ('sigmoid' if learn.squash else 'linear'))
+    sd = {k: v for k, v in net.state_dict().items() if (k.startswith('0.') or same and k.startswith('1.')) and not k.endswith('logvar_shift')}
+    own = learn.model.state_dict()
+    if bad := [k for k, v in sd.items() if k not in own or own[k].shape != v.shape][:3]:
+        raise ValueError(f"the network of {run} ({meta['arch']}) does not fit this learner's ({learn.arch}): {bad}")
+    learn.model.load_state_dict(sd, strict=False)
+    if same: learn.y_range = meta['y_range']
+    return 'body and head' if same else f"body (its head predicts {meta['targets']}{' with σ' if meta['gaussian'] else ''}: a new head is trained)"
+
+def _fit(df, src, labels, targets, r:dict, weights, gaussian, id_col, seed, progress, main, base=None) -> Learner:
+    "A `galaxy_learner` for the training galaxies of `df` (started from the trained run `base` if given), trained with the recipe `r` (data-parallel under torchrun)"
     distributed_setup()
     set_seed(seed, reproducible=True)
-    dls = galaxy_dls(df, src, labels, targets, r['size'], r['bs'], IMAGENET_STATS if weights else None, r['augment'], id_col, seed)
+    stats = load_json(base/'model.json')['stats'] if base else IMAGENET_STATS if weights else None # a fine-tuned body keeps its normalisation
+    dls = galaxy_dls(df, src, labels, targets, r['size'], r['bs'], stats, r['augment'], id_col, seed)
     learn = galaxy_learner(dls, r['arch'], weights, gaussian=gaussian, wd=r['wd'], squash=r['output'] == 'sigmoid', opt=r['opt'], mom=r['mom'])
+    learn.loaded = load_trained(learn, base) if base else None
+    if base and main: print(f"initialising {r['arch']} from the trained run {base}: {learn.loaded}")
     with contextlib.ExitStack() as ctx:
         if not (progress and main): ctx.enter_context(learn.no_bar()); ctx.enter_context(learn.no_logging())
         elif not interactive(): ctx.enter_context(learn.no_bar()); ctx.enter_context(learn.added_cbs(EpochLines()))
@@ -229,6 +261,12 @@ def fit_batch(r:dict, # recipe, from `get_recipe`
     warnings.warn(f"batch size {r['bs']} is larger than the {n_train} training galaxies, which would take no optimiser step: using batches of {n_train}")
     return r | {'bs': n_train}
 
+def _arch_of(run:Path, overrides:dict) -> dict:
+    "`overrides` with the architecture of the trained `run` (which a different `arch` contradicts)"
+    arch = load_json(run/'model.json')['arch']
+    if overrides.get('arch') not in (None, arch): raise ValueError(f"--arch {overrides['arch']} differs from the architecture of {run} ({arch}) it is to start from")
+    return overrides | {'arch': arch}
+
 def catalog_fingerprint(df:pd.DataFrame, # validated catalogue rows
                         cols, # the columns that determine a result (id, targets, `split`/`fold` if given)
                        ) -> str:
@@ -250,7 +288,7 @@ def train_run(catalog, # catalogue: file (CSV, FITS, ECSV), astropy `Table` or `
               recipe:str='auto', # recipe name (see `RECIPES`), or 'auto' to choose one for the number of training galaxies
               seed:int=0, # seed of initialisation, shuffling and augmentation
               split_seed:int=0, # seed of the random train/valid/test split (ignored if the catalogue has a `split` column)
-              pretrained='auto', # 'imagenet' (torchvision's, downloaded if not in the torch cache), 'auto' (if in the cache), 'none', or a file
+              pretrained='auto', # 'imagenet' (torchvision's, downloaded if not in the torch cache), 'auto' (if in the cache), 'none', a weights file, or a trained run to fine-tune (its directory or model.pt)
               gaussian:bool=False, # add a per-galaxy uncertainty output (Gaussian negative log-likelihood)
               id_col:str=DEFAULT_ID, # id column
               tta:bool=True, # evaluate with 8-fold dihedral test-time augmentation
@@ -275,15 +313,18 @@ def _train_run(catalog, images, out, targets, recipe, seed, split_seed, pretrain
     if (done := _done_already(out, settings, overwrite, main)) is not None: return done
     labels = make_split(df, split_seed)
     n_train = int((labels == 'train').sum())
-    r, weights, why = pick_recipe(recipe, n_train, pretrained, progress and main, **overrides)
+    base = trained_run(pretrained)
+    if base: overrides = _arch_of(base, overrides)
+    r, weights, why = pick_recipe(recipe, n_train, 'none' if base else pretrained, progress and main, **overrides)
     r = fit_batch(r, n_train)
     check_memory(TRAIN_BYTES * r['bs'] * r['size']**2, f"training at {r['size']} px in batches of {r['bs']}")
-    if main: print(rep, f"recipe '{r['name']}': {why}", _weights_note(r['arch'], pretrained, weights), sep='\n')
-    warn = init_warning(r, weights) if main else None
-    learn = _fit(df, src, labels, targets, r, weights, gaussian, id_col, seed, progress, main)
-    model = GalaxyModel.from_learner(learn, r['size'], normalisation='imagenet' if weights else 'dataset', recipe=r, recipe_reason=why, seed=seed,
-        split_seed=split_seed, pretrained=str(weights) if weights else 'random', id_col=id_col, catalog=rep.to_dict(),
-        weights=weights_record(r['arch'], weights) | ({'warning': warn} if warn else {}), n_train=n_train,
+    if main: print(rep, f"recipe '{r['name']}': {why}", *([] if base else [_weights_note(r['arch'], pretrained, weights)]), sep='\n')
+    warn = init_warning(r, weights) if main and not base else None
+    learn = _fit(df, src, labels, targets, r, weights, gaussian, id_col, seed, progress, main, base)
+    init = (dict(source='run', run=str(base.resolve()), sha256=_sha256(base/'model.pt'), loaded=learn.loaded) if base else
+            weights_record(r['arch'], weights) | ({'warning': warn} if warn else {}))
+    model = GalaxyModel.from_learner(learn, r['size'], normalisation='run' if base else 'imagenet' if weights else 'dataset', recipe=r, recipe_reason=why,
+        seed=seed, split_seed=split_seed, pretrained=str(base or weights or 'random'), id_col=id_col, catalog=rep.to_dict(), weights=init, n_train=n_train,
         world_size=_trained_world_size(), precision=_precision(learn), train_seconds=round(time.time() - t0, 1), settings=settings)
     return _save_run(model, out, df, labels, src, id_col, tta, progress, t0) if main else {}
 
@@ -353,7 +394,7 @@ def train_cli(catalog:str, # catalogue of galaxies (CSV, FITS or ECSV) with the 
               epochs:int=None, # epochs of a one-cycle recipe (default: the recipe's)
               cycles:int=None, # SGDR cycles of an sgdr recipe such as paper (default: the recipe's)
               lr:float=None, # maximum learning rate (default: the recipe's)
-              pretrained:str='auto', # 'imagenet' (torchvision's ImageNet weights: torch cache, else download), 'auto' (ImageNet weights if already in the torch cache, else random), 'none', or a weights file
+              pretrained:str='auto', # 'imagenet' (torchvision's ImageNet weights: torch cache, else download), 'auto' (ImageNet weights if already in the torch cache, else random), 'none', a weights file, or a trained run to fine-tune (its directory or model.pt)
               seed:int=0, # training seed
               split_seed:int=0, # seed of the 60/20/20 split when the catalogue has no split column
               gaussian:bool=False, # also predict a per-galaxy uncertainty (Gaussian negative log-likelihood)

@@ -102,6 +102,7 @@ class CatalogReport:
     unreadable_images:list = field(default_factory=list)
     grayscale_images:list = field(default_factory=list) # one-band images: a three-colour model cannot use them
     n_resized:int = 0 # images whose size differs from the configured size (resampled, as every image is to the recipe's size)
+    image_sizes:dict = field(default_factory=dict) # native side of the images read ('128x128') -> count
     n_kept:int = 0
 
     @property
@@ -119,7 +120,7 @@ class CatalogReport:
     def __str__(self): return '\n'.join(self.lines())
     def to_dict(self): return dict(n_read=self.n_read, n_kept=self.n_kept, bad_target=self.bad_target,
                                    missing_images=self.missing_images, unreadable_images=self.unreadable_images, grayscale_images=self.grayscale_images,
-                                   n_resized=self.n_resized)
+                                   n_resized=self.n_resized, image_sizes=self.image_sizes)
 
 # %% ../nbs/01_data.ipynb #54868af6
 COLOUR_MODES = ('RGB', 'RGBA', 'CMYK', 'YCbCr') # Pillow modes of three-colour images; 'L', 'LA', 'I', 'F', '1' have one band
@@ -170,7 +171,9 @@ def _check_images(df, id_col, images, size, rep, progress):
         sz, mode = image_size(fn), _mode(fn)
         if sz is None: rep.unreadable_images.append(ids[i]); ok[i] = False
         elif mode not in COLOUR_MODES: rep.grayscale_images.append(ids[i]); ok[i] = False
-        elif size and sz != (size, size): rep.n_resized += 1
+        else:
+            rep.image_sizes[f'{sz[0]}x{sz[1]}'] = rep.image_sizes.get(f'{sz[0]}x{sz[1]}', 0) + 1
+            if size and sz != (size, size): rep.n_resized += 1
     return ok
 
 # %% ../nbs/01_data.ipynb #112c8797

@@ -135,6 +135,7 @@ def check(self, df, id_col=DEFAULT_ID, size=None, rep=None, progress=False) -> n
     if rep is not None:
         rep.missing_images += df[id_col][~ok].tolist()
         if size and size != self.size: rep.n_resized += int(ok.sum())
+        rep.image_sizes[f'{self.size}x{self.size}'] = rep.image_sizes.get(f'{self.size}x{self.size}', 0) + int(ok.sum())
     return ok
 
 @patch_to(PackedStore)

@@ -24,7 +24,7 @@ from .model import *
 # %% auto #0
 __all__ = ['TTA_MODES', 'QUANTITIES', 'OUT_FORMATS', 'dihedral', 'normalize', 'tta_mode', 'paper_draws', 'paper_augment',
            'tta_views', 'predict_batch', 'bf16_body', 'FastModel', 'inference_model', 'output_columns', 'model_batch',
-           'out_format', 'prediction_table', 'write_predictions', 'predict', 'predict_cli']
+           'out_format', 'prediction_table', 'write_predictions', 'check_input', 'predict', 'predict_cli']
 
 # %% ../nbs/05_predict.ipynb #72c0a054
 def dihedral(x:torch.Tensor, # batch (..., H, W)
@@ -362,10 +362,23 @@ def write_predictions(df:pd.DataFrame, # predictions, as `predict` returns them
         else: t.write(f, format=fmt)
 
 # %% ../nbs/05_predict.ipynb #c300f685
+def check_input(model:GalaxyModel, # the model predicting
+                src, # image directory or packed store
+                id_:str, # a galaxy whose image is read
+               ) -> bool:
+    "Warn when the images are not of the native side the model's training cutouts had (another pixel scale, unless made the same way); True"
+    want = model.metas[0].get('input', {}).get('native_size')
+    got = src.size if isinstance(src, PackedStore) else image_size(Path(src)/f'{id_}.jpg')[0]
+    if want and got != want:
+        warnings.warn(f"the images are {got} px cutouts (e.g. {id_}) and the model was trained on {want} px ones: unless they were cut at the same "
+                      f"pixel-scale rule ({model.metas[0]['input']['scale']}), the galaxies appear at another scale than in training")
+    return True
+
 def _predict_into(sink, model, nets, src, batches, device, tta, gen, workers):
     "Predict the galaxies of `batches` into `sink`; `(skipped, n_skipped)`: the first 1000 unreadable images with why, and how many there were"
-    read, skipped, n_skipped = _batch_loader(src, model.size), [], 0
+    read, skipped, n_skipped, checked = _batch_loader(src, model.size), [], 0, False
     for ids, (x, ok, bad) in _prefetch(lambda ids: (ids, read(ids)), batches, workers):
+        if not checked and ok: checked = check_input(model, src, ids[ok[0]])
         if len(skipped) < 1000: skipped += [(ids[i], why) for i, why in bad]
         n_skipped += len(bad)
         sink.write([] if x is None else _rows([ids[i] for i in ok], model_batch(model, nets, x.to(device), tta, gen), sink.header), len(ids), ids[-1])

@@ -22,10 +22,10 @@ from .packed import open_images
 from .predict import predict
 
 # %% auto #0
-__all__ = ['PAPER_RANDOM_INIT', 'TRAIN_BYTES', 'is_main_process', 'world_size', 'split_metrics', 'split_rows', 'sigma_scale',
-           'calibrate_sigma', 'distributed_setup', 'distributed', 'EpochLines', 'init_warning', 'pick_recipe',
-           'trained_run', 'load_trained', 'fit_batch', 'catalog_fingerprint', 'train_run', 'calibrate_ensemble',
-           'train_ensemble', 'train_cli']
+__all__ = ['PAPER_RANDOM_INIT', 'TRAIN_BYTES', 'INPUT', 'is_main_process', 'world_size', 'split_metrics', 'split_rows',
+           'sigma_scale', 'calibrate_sigma', 'distributed_setup', 'distributed', 'EpochLines', 'init_warning',
+           'pick_recipe', 'trained_run', 'load_trained', 'fit_batch', 'input_record', 'catalog_fingerprint',
+           'train_run', 'calibrate_ensemble', 'train_ensemble', 'train_cli']
 
 # %% ../nbs/06_train.ipynb #da2d846a
 def is_main_process() -> bool:
@@ -261,6 +261,16 @@ def fit_batch(r:dict, # recipe, from `get_recipe`
     warnings.warn(f"batch size {r['bs']} is larger than the {n_train} training galaxies, which would take no optimiser step: using batches of {n_train}")
     return r | {'bs': n_train}
 
+INPUT = dict(bands='SDSS g, r, i in the JPEG blue, green, red channels', rendering="as the training images: SDSS ImgCutout 'getjpeg' colour JPEGs (asinh stretch) for SDSS cutouts, make_lupton_rgb for the simulated survey",
+             scale='2 * petroR90_r / 0.396 / native_side arcsec per pixel (the 90% Petrosian radius spans ~25 px), as the training cutouts')
+
+def input_record(rep:CatalogReport, # of the training catalogue
+                 size:int, # side the network sees
+                ) -> dict:
+    "What images the model expects, for `model.json`: bands, rendering, pixel-scale rule, the training images' native side and the side the network sees"
+    native = max(rep.image_sizes, key=rep.image_sizes.get, default=None)
+    return dict(INPUT, native_size=int(native.split('x')[0]) if native else None, size=size)
+
 def _arch_of(run:Path, overrides:dict) -> dict:
     "`overrides` with the architecture of the trained `run` (which a different `arch` contradicts)"
     arch = load_json(run/'model.json')['arch']
@@ -325,6 +335,7 @@ def _train_run(catalog, images, out, targets, recipe, seed, split_seed, pretrain
             weights_record(r['arch'], weights) | ({'warning': warn} if warn else {}))
     model = GalaxyModel.from_learner(learn, r['size'], normalisation='run' if base else 'imagenet' if weights else 'dataset', recipe=r, recipe_reason=why,
         seed=seed, split_seed=split_seed, pretrained=str(base or weights or 'random'), id_col=id_col, catalog=rep.to_dict(), weights=init, n_train=n_train,
+        input=input_record(rep, r['size']),
         world_size=_trained_world_size(), precision=_precision(learn), train_seconds=round(time.time() - t0, 1), settings=settings)
     return _save_run(model, out, df, labels, src, id_col, tta, progress, t0) if main else {}
 

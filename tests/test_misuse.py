@@ -91,3 +91,14 @@ def test_negated_flags_read_forwards():
     r = cli('evaluate', '--help')
     line = ' '.join(r.stdout.split('\n  --no-tta', 1)[1].split('\n  --', 1)[0].split())
     assert 'this flag turns it off' in line and 'default: True' not in line, line
+
+def test_images_of_another_scale_warned(run70, sample, cat70, tmp_path):
+    "model.json says what images the model expects; predict warns (once) when the cutouts are of another native side"
+    meta = json.loads((run70/'model.json').read_text())
+    assert meta['input']['native_size'] == 128 and meta['input']['size'] == 32 and 'petroR90_r' in meta['input']['scale']
+    imgs = tmp_path/'small'; imgs.mkdir()
+    for i in pd.read_csv(cat70, dtype={'objID': str}).objID[:40]: Image.open(sample/'images'/f'{i}.jpg').resize((64, 64)).save(imgs/f'{i}.jpg')
+    r = cli('predict', '--model', run70, '--images', imgs, '--out', tmp_path/'p.csv', '--bs', 8)
+    assert r.stderr.count('the images are 64 px cutouts') == 1 and 'trained on 128 px ones' in r.stderr
+    r = cli('predict', '--model', run70, '--images', sample/'images', '--catalog', cat70, '--out', tmp_path/'q.csv')
+    assert 'px cutouts' not in r.stderr

@@ -6,22 +6,23 @@
 __all__ = ['FASTAI_CLASHES']
 
 # %% ../nbs/11_all.ipynb #a3a484c1
-import importlib
-from .core import *
-from .data import *
-from .packed import *
-from .sdss import *
-from .relations import *
-from .simulate import *
-from .learner import *
-from .model import *
-from .predict import *
-from .train import *
-from .crossval import *
-from .evaluate import *
-from .analyses import *
-from .demo import *
-import fastai.vision.all as _fastai
+import importlib, warnings
+with warnings.catch_warnings(): # the importer's warning filters are left as they were (numpy, scipy and astropy add some on import)
+    from metallicity_cnn.core import *
+    from metallicity_cnn.data import *
+    from metallicity_cnn.packed import *
+    from metallicity_cnn.sdss import *
+    from metallicity_cnn.relations import *
+    from metallicity_cnn.simulate import *
+    from metallicity_cnn.learner import *
+    from metallicity_cnn.model import *
+    from metallicity_cnn.predict import *
+    from metallicity_cnn.train import *
+    from metallicity_cnn.crossval import *
+    from metallicity_cnn.evaluate import *
+    from metallicity_cnn.analyses import *
+    from metallicity_cnn.demo import *
+    import fastai.vision.all as _fastai
 
 _MODULES = ['core', 'data', 'packed', 'sdss', 'relations', 'simulate', 'learner', 'model', 'predict', 'train', 'crossval', 'evaluate', 'analyses', 'demo']
 _names = [n for m in _MODULES for n in importlib.import_module(f'metallicity_cnn.{m}').__all__] # the public names of every module

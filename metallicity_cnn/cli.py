@@ -43,6 +43,48 @@ def _command(name):
     f = getattr(import_module(mod), fn)
     return getattr(f, '__wrapped__', f)
 
+def _source(mod:str) -> str:
+    "Source of the module `mod` of this package, read without importing it"
+    import importlib.util
+    with open(importlib.util.find_spec(mod).origin, encoding='utf-8') as f: return f.read()
+
+def _constants(src:str) -> dict:
+    "Module-level names of `src` assigned literal values (`A = 1`, `A, B = 'x', (1, 2)`)"
+    import ast
+    res = {}
+    for n in ast.parse(src).body:
+        if not isinstance(n, ast.Assign): continue
+        try: v = ast.literal_eval(n.value)
+        except ValueError: continue
+        for t in n.targets:
+            if isinstance(t, ast.Name): res[t.id] = v
+            elif isinstance(t, ast.Tuple) and isinstance(v, tuple) and len(t.elts) == len(v):
+                res |= {e.id: x for e, x in zip(t.elts, v) if isinstance(e, ast.Name)}
+    return res
+
+def _signature_only(name):
+    "The command's function rebuilt from its source without importing its module (nor torch): its signature, docments and docstring, no body"
+    import ast, linecache
+    mod, fn = COMMANDS[name][0].split(':')
+    src = _source(mod)
+    node = next(n for n in ast.parse(src).body if isinstance(n, ast.FunctionDef) and n.name == fn)
+    first = node.body[0]
+    end = first.end_lineno if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) else first.lineno - 1
+    code = ''.join(src.splitlines(keepends=True)[node.lineno - 1:end]) + '    pass\n' # the def line on: decorators left out
+    where = f'<metallicity-cnn {name}>'
+    linecache.cache[where] = (len(code), None, code.splitlines(keepends=True), where) # docments reads the comments from it
+    ns = _constants(_source('metallicity_cnn.core')) | _constants(src) # the literal constants defaults name (DEFAULT_ID, MAX_ROWS, ...)
+    exec(compile(code, where, 'exec'), ns)
+    return ns[fn]
+
+def _check_arguments(name, argv) -> int|None:
+    "Exit status of an argument error or `--help` of command `name`, answered before its module (and torch) is imported; `None` when the arguments parse"
+    try: light = _signature_only(name)
+    except Exception: return None # a signature that needs its module: checked after the import
+    try: command_parser(light, prog=f'metallicity-cnn {name}').parse_args(argv)
+    except SystemExit as e: return e.code
+    return None
+
 # %% ../nbs/08_cli.ipynb #4a3fc2b6
 class _HelpFormatter(argparse.HelpFormatter):
     "Help as wide as the terminal, the option descriptions from half-way across; `%` in help is literal"
@@ -110,6 +152,7 @@ def run_command(argv:list) -> int:
     if name not in COMMANDS:
         print(f"metallicity-cnn: error: unknown command '{name}' (choose from {', '.join(COMMANDS)})", file=sys.stderr)
         return 2
+    if (code := _check_arguments(name, argv[1:])) is not None: return code
     func = _command(name)
     p = command_parser(func, prog=f'metallicity-cnn {name}')
     try: args = vars(p.parse_args(argv[1:]))

@@ -22,9 +22,10 @@ from .train import train_run, split_rows
 from .evaluate import save_figure, target_label, noise_floor
 
 # %% auto #0
-__all__ = ['PAPER_SIZES', 'PAPER_RMSE', 'MAG_PATTERNS', 'RGB_BANDS', 'ANNULI', 'METHODS', 'FEATURE_SETS', 'resolution_study',
-           'plot_resolution', 'catalog_magnitudes', 'magnitude_features', 'bad_magnitudes', 'image_colour_features',
-           'random_forest', 'rband_images', 'baselines', 'plot_baselines', 'resolution_cli', 'baselines_cli']
+__all__ = ['PAPER_SIZES', 'PAPER_RMSE', 'MAG_PATTERNS', 'RGB_BANDS', 'ANNULI', 'METHODS', 'FEATURE_SETS', 'MIN_COMPARED',
+           'resolution_study', 'plot_resolution', 'catalog_magnitudes', 'magnitude_features', 'bad_magnitudes',
+           'image_colour_features', 'random_forest', 'rband_images', 'baselines', 'plot_baselines', 'resolution_cli',
+           'baselines_cli']
 
 # %% ../nbs/09_analyses.ipynb #144f6eb3
 PAPER_SIZES = (128, 64, 32, 16, 8, 4, 2, 1)
@@ -263,6 +264,8 @@ def _parts(run:Path, model:GalaxyModel) -> list:
     if not (run/'folds.csv').exists(): return [(run, model)]
     return [(run/m, GalaxyModel(model.nets[i:i+1], model.metas[i:i+1], path=run/m)) for i, m in enumerate(model.meta['members'])]
 
+MIN_COMPARED = 20 # test galaxies below which `baselines` warns that a comparison means little
+
 def baselines(run:str|Path, # model directory written by `train` (also `--ensemble`) or `crossval`
               catalog, # the catalogue it was trained on (file, astropy `Table` or `DataFrame`)
               images:str|Path, # its image directory
@@ -275,11 +278,13 @@ def baselines(run:str|Path, # model directory written by `train` (also `--ensemb
               **overrides, # recipe settings for the r-band CNN (default: the run's)
              ) -> dict:
     "Mean predictor, random forest on photometry, r-band-only CNN and the run's CNN on the run's test galaxies (a cross-validation's: out of fold)"
-    run, out = Path(run), Path(out)
+    run, out = Path(run), check_output(out, [catalog, images, run])
     model = GalaxyModel.load(run)
     parts = [_split_baselines(r, m, catalog, images, out/r.name if r != run else out, rband, features, n_trees, min_samples_leaf, progress, **overrides)
              for r, m in _parts(run, model)]
     preds, (fkind, note, fnames) = pd.concat([p[0] for p in parts], ignore_index=True), parts[0][2:5]
+    if len(preds) < MIN_COMPARED: warnings.warn(f"the methods are compared on {len(preds)} test galaxies, too few to tell them apart (fewer than {MIN_COMPARED}): "
+                                                "is the catalogue a subset of the one the run was trained on?")
     res = dict(run=str(run), n_train=[p[1] for p in parts] if len(parts) > 1 else parts[0][1], n_test=len(preds), folds=len(parts) if len(parts) > 1 else None,
                features=fkind, features_requested=features, feature_note=note, feature_names=fnames, n_trees=n_trees,
                min_samples_leaf=min_samples_leaf, ensemble=len(model),
@@ -291,7 +296,6 @@ def baselines(run:str|Path, # model directory written by `train` (also `--ensemb
     res['figures'] = save_figure(plot_baselines(res), out/'baselines')
     save_json(res, out/'baselines.json')
     return res
-
 
 # %% ../nbs/09_analyses.ipynb #6bc7f3a4
 def plot_baselines(res:dict, # from `baselines` (or `baselines.json`)

@@ -102,3 +102,11 @@ def test_images_of_another_scale_warned(run70, sample, cat70, tmp_path):
     assert r.stderr.count('the images are 64 px cutouts') == 1 and 'trained on 128 px ones' in r.stderr
     r = cli('predict', '--model', run70, '--images', sample/'images', '--catalog', cat70, '--out', tmp_path/'q.csv')
     assert 'px cutouts' not in r.stderr
+
+def test_evaluate_never_scores_training_galaxies_silently(run70, sample, cat70, tmp_path):
+    r = cli('evaluate', '--model', run70, '--images', sample/'images', '--catalog', cat70, '--out', tmp_path/'rep', '--no-figures')
+    m = json.loads((tmp_path/'rep'/'metrics.json').read_text())
+    assert 'scoring its test galaxies' in r.stdout and m['split'] == 'test' and list(m['metrics']) == ['test'] and m['n'] == 14
+    cli('evaluate', '--model', run70, '--images', sample/'images', '--catalog', cat70, '--out', tmp_path/'all', '--no-figures', '--split', 'all')
+    m = json.loads((tmp_path/'all'/'metrics.json').read_text())
+    assert m['split'] == 'all' and m['n'] == 70

@@ -37,3 +37,17 @@ def run_dir(sample, small_catalog, tmp_path_factory):
     t.write(out.parent/'catalog.fits')
     cli('train', '--catalog', out.parent/'catalog.fits', '--images', sample/'images', '--out', out, '--recipe', 'tiny', '--seed', 0)
     return out
+
+@pytest.fixture(scope='session')
+def cat70(catalog, tmp_path_factory):
+    "The first 70 real galaxies as a CSV catalogue (as the issues' misuse cases use them)"
+    p = tmp_path_factory.mktemp('cat70')/'cat70.csv'
+    catalog.head(70).to_csv(p, index=False)
+    return p
+
+@pytest.fixture(scope='session')
+def run70(cat70, sample, tmp_path_factory):
+    "A tiny-recipe model (32 px, 1 epoch) trained through the command line on `cat70` (42 training galaxies)"
+    out = tmp_path_factory.mktemp('run70')/'run70'
+    cli('train', '--catalog', cat70, '--images', sample/'images', '--out', out, '--recipe', 'tiny')
+    return out

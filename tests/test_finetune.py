@@ -7,13 +7,6 @@ from metallicity_cnn.learner import galaxy_learner
 from metallicity_cnn.model import load_model
 from metallicity_cnn.train import load_trained
 
-@pytest.fixture(scope='module')
-def run70(catalog, sample, tmp_path_factory):
-    d = tmp_path_factory.mktemp('ft')
-    catalog.head(70).to_csv(d/'cat70.csv', index=False)
-    cli('train', '--catalog', d/'cat70.csv', '--images', sample/'images', '--out', d/'run70', '--recipe', 'tiny')
-    return d/'run70'
-
 def test_load_trained_body_and_head(run70, sample, catalog):
     net, meta = load_model(run70)
     df, _ = load_catalog(catalog.head(70), sample/'images')
@@ -28,8 +21,8 @@ def test_load_trained_body_and_head(run70, sample, catalog):
     got = learn2.model.state_dict()
     assert all(torch.equal(got[k], want[k]) for k in want if k.startswith('0.')) and not torch.equal(got['1.8.weight'], want['1.8.weight'])
 
-def test_train_from_a_run(run70, sample, tmp_path):
-    cat = run70.parent/'cat70.csv'
+def test_train_from_a_run(run70, cat70, sample, tmp_path):
+    cat = cat70
     r = cli('train', '--catalog', cat, '--images', sample/'images', '--out', tmp_path/'ft', '--recipe', 'tiny', '--pretrained', run70/'model.pt')
     assert f'initialising resnet18 from the trained run {run70}: body and head' in r.stdout and 'Traceback' not in r.stderr
     meta = json.loads((tmp_path/'ft'/'model.json').read_text())
@@ -38,8 +31,8 @@ def test_train_from_a_run(run70, sample, tmp_path):
     r = cli('train', '--catalog', cat, '--images', sample/'images', '--out', tmp_path/'ft2', '--recipe', 'tiny', '--pretrained', run70, '--arch', 'resnet34', check=False)
     assert r.returncode == 1 and 'differs from the architecture' in r.stderr
 
-def test_ensemble_is_not_a_starting_point(run70, sample, tmp_path):
-    cat = run70.parent/'cat70.csv'
+def test_ensemble_is_not_a_starting_point(run70, cat70, sample, tmp_path):
+    cat = cat70
     cli('train', '--catalog', cat, '--images', sample/'images', '--out', tmp_path/'ens', '--recipe', 'tiny', '--ensemble', 2)
     r = cli('train', '--catalog', cat, '--images', sample/'images', '--out', tmp_path/'ft', '--recipe', 'tiny', '--pretrained', tmp_path/'ens', check=False)
     assert r.returncode == 1 and 'is an ensemble of 2 networks' in r.stderr and 'member0' in r.stderr

@@ -5,18 +5,6 @@ import numpy as np, pandas as pd, pytest
 from PIL import Image
 from conftest import cli
 
-@pytest.fixture(scope='module')
-def cat70(catalog, tmp_path_factory):
-    p = tmp_path_factory.mktemp('misuse')/'cat70.csv'
-    catalog.head(70).to_csv(p, index=False)
-    return p
-
-@pytest.fixture(scope='module')
-def run70(cat70, sample):
-    out = cat70.parent/'run70'
-    cli('train', '--catalog', cat70, '--images', sample/'images', '--out', out, '--recipe', 'tiny')
-    return out
-
 def one_line_error(r, *needles):
     "The command failed with a one-line message containing `needles`"
     assert r.returncode == 1, (r.returncode, r.stdout[-500:], r.stderr[-2000:])

@@ -9,20 +9,8 @@ from metallicity_cnn.model import GalaxyModel
 from metallicity_cnn.predict import predict, _settings, output_columns
 import metallicity_cnn.model as model_mod
 
-@pytest.fixture(scope='module')
-def cat70(catalog, tmp_path_factory):
-    p = tmp_path_factory.mktemp('cat70')/'cat70.csv'
-    catalog.head(70).to_csv(p, index=False)
-    return p
-
 def train(cat, sample, out, *args, check=True):
     return cli('train', '--catalog', cat, '--images', sample/'images', '--out', out, '--recipe', 'tiny', *args, check=check)
-
-@pytest.fixture(scope='module')
-def run70(cat70, sample, tmp_path_factory):
-    out = tmp_path_factory.mktemp('runs')/'run70'
-    train(cat70, sample, out)
-    return out
 
 def test_replaced_only_when_asked(cat70, sample, run70, tmp_path):
     out = tmp_path/'run'; shutil.copytree(run70, out)

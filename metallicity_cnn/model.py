@@ -4,12 +4,13 @@
 
 # %% ../nbs/04a_model.ipynb #c2bc5f21
 from __future__ import annotations
-import os, shutil
+import os, shutil, tempfile
 from pathlib import Path
 import numpy as np, pandas as pd, torch, torchvision, fastai
 from fastcore.basics import patch_to
 from torch import nn
 from .core import *
+from .core import _umask
 from .learner import build_model
 
 # %% auto #0
@@ -50,7 +51,6 @@ def save_model(model:nn.Module, # trained network
     "Write `path/model.pt` (state_dict) and `path/model.json` (`meta` + format version + versions) atomically"
     meta = check_meta(dict(meta, format_version=FORMAT_VERSION), Path(path)/'model.json')
     path = Path(path)
-    (path/'model.json').unlink(missing_ok=True)  # `model.json` marks a finished model: removed first, written last
     _write_weights(model, path)
     _write_meta(meta, path)
 
@@ -128,21 +128,43 @@ def save(self, path:str|Path, # directory to write (members in subdirectories, a
          split:pd.DataFrame|None=None, # the run's split (id, `split` columns), written as `split.csv`
          metrics:dict|None=None, # the run's `metrics.json` document
         ) -> GalaxyModel:
-    "Write the model's files to `path` as one unit (`model.json`, which marks a finished model, is removed first and written last); `self`, now at `path`"
-    path = Path(path); path.mkdir(parents=True, exist_ok=True)
-    (path/'model.json').unlink(missing_ok=True)
-    if not self.is_ensemble: check_meta(self.meta, path/'model.json'); _write_weights(self.nets[0], path)
+    "Write the model's files to `path` as one unit: a network's directory is written beside it and takes its place whole; an ensemble's `model.json`, which marks it finished, is removed first and written last. `self`, now at `path`"
+    path = Path(path)
+    if not self.is_ensemble:
+        check_meta(self.meta, path/'model.json')
+        _write_dir(path, lambda d: (_write_weights(self.nets[0], d), self._write_files(d, split, metrics), _write_meta(self.meta, d)))
     else:
+        path.mkdir(parents=True, exist_ok=True)
+        (path/'model.json').unlink(missing_ok=True)
         for name, net, m in zip(self.meta['members'], self.nets, self.metas):
             if not (self.path and (self.path/name).resolve() == (path/name).resolve() and (path/name/'model.json').is_file()): save_model(net, m, path/name)
-    if split is not None:
-        with atomic_write(path/'split.csv') as f: split.to_csv(f, index=False)
-    for f in ('split.csv', 'folds.csv'):
-        if split is None and self.path and (self.path/f).exists() and self.path.resolve() != path.resolve(): shutil.copyfile(self.path/f, path/f)
-    if metrics is not None: save_metrics(metrics, path/'metrics.json')
-    _write_meta(self.meta, path)
+        self._write_files(path, split, metrics)
+        _write_meta(self.meta, path)
     self.path = path
     return self
+
+@patch_to(GalaxyModel)
+def _write_files(self, d:Path, split, metrics):
+    "`split.csv` (given, else the model's own) and `folds.csv` (the model's), and `metrics.json` into `d`"
+    if split is not None:
+        with atomic_write(d/'split.csv') as f: split.to_csv(f, index=False)
+    for f in ('split.csv', 'folds.csv'):
+        if (split is None or f != 'split.csv') and self.path and (self.path/f).exists() and (self.path/f).resolve() != (d/f).resolve(): shutil.copyfile(self.path/f, d/f)
+    if metrics is not None: save_metrics(metrics, d/'metrics.json')
+
+def _write_dir(path:Path, write):
+    "Write the directory `path` as one unit: `write(tmp)` fills a new sibling directory, which then takes `path`'s place (the old one is removed after)"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.partial'))
+    try:
+        write(tmp)
+        os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp's is 0700
+        old = path.parent/f'.{path.name}.old-{os.getpid()}' if path.exists() else None
+        if old: os.rename(path, old)
+        os.rename(tmp, path)
+        if old: shutil.rmtree(old)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True); raise
 
 @patch_to(GalaxyModel)
 def predict(self, images, # directory of `<id>.jpg` images, or a packed store

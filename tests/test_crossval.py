@@ -21,7 +21,7 @@ def test_crossval_resumes_after_kill(catalog, sample, tmp_path):
     assert not (out/'oof.csv').exists() and not (out/'fold2'/'oof.csv').exists()
     done0 = (out/'fold0'/'model.pt').stat().st_mtime_ns
     r = cli(*_cv(cat, sample, out))
-    assert 'fold 1/3 done already' in r.stdout and 'out-of-fold RMSE' in r.stdout
+    assert 'fold0 is a finished run made with the same settings' in r.stdout and 'out-of-fold RMSE' in r.stdout
     assert (out/'fold0'/'model.pt').stat().st_mtime_ns == done0  # the finished fold was not trained again
     oof = pd.read_csv(out/'oof.csv', dtype={'objID': str})
     assert sorted(oof.objID) == sorted(catalog.objID.head(36)) and sorted(oof.fold.value_counts()) == [12, 12, 12]

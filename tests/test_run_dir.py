@@ -24,15 +24,18 @@ def test_replaced_only_when_asked(cat70, sample, run70, tmp_path):
     assert load_json(out/'model.json')['seed'] == 5 and load_json(out/'model.json')['settings']['seed'] == 5
 
 def test_written_as_one_unit(run70, tmp_path, monkeypatch):
-    "A failure after the weights are written (here in metrics.json) leaves no model.json: the folder is not a finished model, not old metrics beside a new model"
+    "A failure part way through writing a run (here in metrics.json, after the weights) leaves the old run whole: no new weights beside old metrics"
     out = tmp_path/'run'; shutil.copytree(run70, out)
+    before = {f.name: f.read_bytes() for f in out.iterdir()}
     m = GalaxyModel.load(out)
+    m.nets[0][1][-2].weight.data += 1 # a different network
     def boom(*a, **k): raise KeyboardInterrupt
     monkeypatch.setattr(model_mod, 'save_metrics', boom)
     with pytest.raises(KeyboardInterrupt): m.save(out, metrics=load_json(out/'metrics.json'))
-    assert not (out/'model.json').exists()
-    with pytest.raises(FileNotFoundError, match='model.json is missing'): GalaxyModel.load(out)
-    assert not GalaxyModel.finished(out, m.meta['settings'])
+    assert {f.name: f.read_bytes() for f in out.iterdir()} == before and GalaxyModel.finished(out, m.meta['settings'])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['run'] # no partial directory left
+    monkeypatch.undo(); m.save(out, metrics=load_json(out/'metrics.json'))
+    assert (out/'model.pt').read_bytes() != before['model.pt'] and sorted(p.name for p in tmp_path.iterdir()) == ['run']
 
 def test_one_writer_at_a_time(cat70, sample, tmp_path):
     out = tmp_path/'run'

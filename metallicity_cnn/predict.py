@@ -22,9 +22,10 @@ from .learner import *
 from .model import *
 
 # %% auto #0
-__all__ = ['TTA_MODES', 'QUANTITIES', 'OUT_FORMATS', 'dihedral', 'normalize', 'tta_mode', 'paper_draws', 'paper_augment',
-           'tta_views', 'predict_batch', 'bf16_body', 'FastModel', 'inference_model', 'output_columns', 'model_batch',
-           'out_format', 'prediction_table', 'write_predictions', 'check_input', 'predict', 'predict_cli']
+__all__ = ['TTA_MODES', 'IMAGE_SUFFIXES', 'QUANTITIES', 'OUT_FORMATS', 'dihedral', 'normalize', 'tta_mode', 'paper_draws',
+           'paper_augment', 'tta_views', 'predict_batch', 'bf16_body', 'FastModel', 'inference_model', 'output_columns',
+           'model_batch', 'ImageFiles', 'image_files', 'out_format', 'prediction_table', 'write_predictions',
+           'check_input', 'predict', 'predict_cli']
 
 # %% ../nbs/05_predict.ipynb #72c0a054
 def dihedral(x:torch.Tensor, # batch (..., H, W)
@@ -209,8 +210,33 @@ def _load_batch(files, size):
         except (OSError, ValueError, Image.DecompressionBombError) as e: bad.append((i, f"{type(e).__name__}: {e}"))
     return (torch.from_numpy(np.stack(xs)) if xs else None), ok, bad
 
+IMAGE_SUFFIXES = ('.jpg', '.jpeg', '.png')
+
+class ImageFiles(dict):
+    "Image file of each galaxy id, for predicting files named one by one (rather than `<id>.jpg` in a folder)"
+
+def image_files(images, # a folder, one image file, a list of image files, or (with `path_col`) the folder the catalogue's paths are relative to
+                catalog=None, # catalogue (with `path_col`: its image paths)
+                id_col:str=DEFAULT_ID, # id column of the catalogue
+                path_col:str|None=None, # catalogue column of image paths
+               ) -> tuple:
+    "`(ImageFiles, catalogue)` when the images are named file by file (the ids are the paths, or the catalogue's with `path_col`); `(None, catalog)` otherwise"
+    if path_col is not None:
+        if catalog is None: raise ValueError(f"path_col={path_col!r} names a column of the catalogue: give a catalogue")
+        df = read_table(catalog, id_col)
+        if path_col not in df: raise ValueError(f"catalog has no column '{path_col}' (path_col): columns are {', '.join(map(str, df.columns[:12]))}")
+        root = Path(images) if images is not None else Path('.')
+        return ImageFiles(zip(df[id_col], (root/p for p in df[path_col].astype(str)))), df
+    one = isinstance(images, (str, os.PathLike)) and Path(images).suffix.lower() in IMAGE_SUFFIXES
+    if not one and not isinstance(images, (list, tuple)): return None, catalog
+    if catalog is not None: raise ValueError("images named file by file take no catalogue: their paths are the ids (or pass path_col)")
+    files = [Path(images)] if one else [Path(f) for f in images]
+    if not files: raise ValueError("no image files given")
+    return ImageFiles((str(f), f) for f in files), pd.DataFrame({id_col: [str(f) for f in files]})
+
 def _batch_loader(src, size):
     "Function of a list of ids returning `(uint8 batch or None, positions read, [(position, why) not read])`"
+    if isinstance(src, ImageFiles): return lambda ids: _load_batch([src[i] for i in ids], size)
     if not isinstance(src, PackedStore): return lambda ids: _load_batch([src/f'{i}.jpg' for i in ids], size)
     def load(ids):
         rows = src.rows(ids)
@@ -368,7 +394,7 @@ def check_input(model:GalaxyModel, # the model predicting
                ) -> bool:
     "Warn when the images are not of the native side the model's training cutouts had (another pixel scale, unless made the same way); True"
     want = model.metas[0].get('input', {}).get('native_size')
-    got = src.size if isinstance(src, PackedStore) else image_size(Path(src)/f'{id_}.jpg')[0]
+    got = src.size if isinstance(src, PackedStore) else (image_size(src[id_]) if isinstance(src, ImageFiles) else image_size(Path(src)/f'{id_}.jpg'))[0]
     if want and got != want:
         warnings.warn(f"the images are {got} px cutouts (e.g. {id_}) and the model was trained on {want} px ones: unless they were cut at the same "
                       f"pixel-scale rule ({model.metas[0]['input']['scale']}), the galaxies appear at another scale than in training")
@@ -409,16 +435,17 @@ def predict(model, # `GalaxyModel`, or its directory (written by `train`, `train
             read_back:bool=True, # with `out`, read the finished file back and return it (False at survey scale: returns None)
             checkpoint_s:float=5., # seconds between checkpoints of the progress of `out` (the work a kill can lose)
             tta_seed:int=0, # seed of the random views of `tta='paper'`
+            path_col:str|None=None, # column of `catalog` with each galaxy's image file (relative to `images`, if given), instead of `<id>.jpg`
             overwrite:bool=False, # start afresh over a partial `out` made with another model or other settings (else refused)
            ) -> pd.DataFrame|None:
     "Predict every galaxy of `catalog` (or `images`); unreadable images are reported and skipped"
     if not isinstance(bs, int) or bs < 1: raise ValueError(f"bs={bs!r}: the batch size must be a positive number of galaxies")
     if device is not None and str(device).startswith('cuda') and not torch.cuda.is_available(): raise ValueError(f"device {device!r}: no CUDA GPU is available here; use cpu")
-    if out is None: return _predict(model, images, catalog, out, tta, bs, id_col, device, progress, channels_last, bf16, compile, workers, read_back, checkpoint_s, tta_seed, overwrite)
+    if out is None: return _predict(model, images, catalog, out, tta, bs, id_col, device, progress, channels_last, bf16, compile, workers, read_back, checkpoint_s, tta_seed, overwrite, path_col)
     out_format(out) # a name that says no format fails before any work
     check_output(out, [catalog, images, None if isinstance(model, GalaxyModel) else model], is_dir=False)
     with output_lock(out):
-        return _predict(model, images, catalog, out, tta, bs, id_col, device, progress, channels_last, bf16, compile, workers, read_back, checkpoint_s, tta_seed, overwrite)
+        return _predict(model, images, catalog, out, tta, bs, id_col, device, progress, channels_last, bf16, compile, workers, read_back, checkpoint_s, tta_seed, overwrite, path_col)
 
 def _settings(model:GalaxyModel, catalog, images, tta, tta_seed, bf16) -> dict:
     "What determines the rows of a prediction file: the model (its metadata), the galaxies and the options"
@@ -427,10 +454,11 @@ def _settings(model:GalaxyModel, catalog, images, tta, tta_seed, bf16) -> dict:
     return dict(model=hashlib.sha1(json.dumps(json_plain(model.meta), sort_keys=True).encode()).hexdigest(), model_path=str(model.path),
                 catalog=where(catalog) if catalog is not None else None, images=where(images), tta=tta, tta_seed=tta_seed, bf16=bf16)
 
-def _predict(model, images, catalog, out, tta, bs, id_col, device, progress, channels_last, bf16, compile, workers, read_back, checkpoint_s, tta_seed, overwrite):
+def _predict(model, images, catalog, out, tta, bs, id_col, device, progress, channels_last, bf16, compile, workers, read_back, checkpoint_s, tta_seed, overwrite, path_col):
     tta, gen = tta_mode(tta), torch.Generator().manual_seed(tta_seed)
     model = model if isinstance(model, GalaxyModel) else GalaxyModel.load(model)
-    src = open_images(images)
+    src, catalog = image_files(images, catalog, id_col, path_col)
+    if src is None: src = open_images(images)
     if isinstance(src, Path) and not src.is_dir(): raise FileNotFoundError(f"image directory {src} does not exist")
     n, chunks, id_int = _id_chunks(src, catalog, id_col)
     device = torch.device(device or ('cuda' if torch.cuda.is_available() else 'cpu'))
@@ -470,8 +498,9 @@ def predict_cli(model:str, # run directory written by `metallicity-cnn train`
                 workers:int=1, # threads reading images ahead of the network
                 checkpoint_s:float=5., # seconds between checkpoints of the progress (the work a kill can lose)
                 overwrite:bool=False, # start afresh over a partial --out made with another model or other settings
+                path_col:str=None, # catalogue column with each galaxy's image file (relative to --images), instead of <objID>.jpg
                ):
     "Predict metallicity (and the model's other targets) with a per-galaxy spread for a folder, catalogue or packed store of images"
     predict(model, images, catalog, out=out, tta='none' if no_tta else tta, tta_seed=tta_seed, bs=bs, id_col=id_col, device=device, channels_last=channels_last, bf16=bf16,
-            compile=compile, workers=workers, read_back=False, checkpoint_s=checkpoint_s, overwrite=overwrite)
+            compile=compile, workers=workers, read_back=False, checkpoint_s=checkpoint_s, overwrite=overwrite, path_col=path_col)
     print(f"predict: predictions written to {out}")

@@ -6,7 +6,7 @@
 from __future__ import annotations
 from .core import *
 from .data import *
-import os
+import os, shutil
 from pathlib import Path
 import numpy as np, pandas as pd, torch
 from PIL import Image
@@ -68,6 +68,10 @@ def pack_images(catalog, # catalogue with an id column: file (CSV, FITS, ECSV), 
     mm = np.memmap(tmp, np.uint8, 'w+', shape=(max(len(df), 1), 3, size, size))
     keep, failed = _pack_chunks(df[id_col].tolist(), images, size, mm, chunk, n_workers, progress)
     mm.flush(); del mm
+    if len(df) and not keep.any():
+        shutil.rmtree(out) if not any(p.name != tmp.name for p in out.iterdir()) else tmp.unlink()
+        raise ValueError(f"none of the {len(df)} images could be packed: every one is missing or unreadable in {images} "
+                         f"(the first: {next(iter(failed.items()))})")
     os.truncate(tmp, int(keep.sum()) * item); os.replace(tmp, out/PACK_IMAGES)
     with atomic_write(out/PACK_CATALOG) as f: df[keep].to_csv(f, index=False)
     n_missing = sum(v == 'missing' for v in failed.values())

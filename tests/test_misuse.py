@@ -98,3 +98,10 @@ def test_evaluate_never_scores_training_galaxies_silently(run70, sample, cat70, 
     cli('evaluate', '--model', run70, '--images', sample/'images', '--catalog', cat70, '--out', tmp_path/'all', '--no-figures', '--split', 'all')
     m = json.loads((tmp_path/'all'/'metrics.json').read_text())
     assert m['split'] == 'all' and m['n'] == 70
+
+def test_nothing_done_is_an_error(run70, cat70, tmp_path):
+    "A command whose every image is missing ends non-zero, with no empty output left"
+    empty = tmp_path/'none'; empty.mkdir()
+    one_line_error(cli('pack', '--catalog', cat70, '--images', empty, '--out', tmp_path/'store', check=False), 'none of the 70 images could be packed')
+    one_line_error(cli('predict', '--model', run70, '--images', empty, '--catalog', cat70, '--out', tmp_path/'p.csv', check=False), 'none of the 70 galaxies')
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['none']

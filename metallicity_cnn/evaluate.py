@@ -605,7 +605,10 @@ def evaluate_run(model, # `GalaxyModel` or its directory (written by `train`, `t
     out = check_output(out, [catalog, images, model if isinstance(model, (str, Path)) else None])
     model = model if isinstance(model, GalaxyModel) else GalaxyModel.load(model)
     targets, id_col = model.targets, model.id_col
-    full, rep = load_catalog(catalog, images, targets, id_col, size=model.size, progress=progress)
+    try: full, rep = load_catalog(catalog, images, targets, id_col, size=model.size, progress=progress)
+    except ValueError as e: # evaluate has no --target: the model's targets are the columns the catalogue needs
+        if 'pass --target' not in str(e): raise
+        raise ValueError(f"{str(e).split(';')[0]}: the model predicts {targets}, and evaluating it needs the catalogue's true values of them") from None
     print(rep)
     split = evaluation_split(model, full, split)
     df, preds = _predictions(model, full, images, split, tta, progress)

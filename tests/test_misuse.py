@@ -105,3 +105,8 @@ def test_nothing_done_is_an_error(run70, cat70, tmp_path):
     one_line_error(cli('pack', '--catalog', cat70, '--images', empty, '--out', tmp_path/'store', check=False), 'none of the 70 images could be packed')
     one_line_error(cli('predict', '--model', run70, '--images', empty, '--catalog', cat70, '--out', tmp_path/'p.csv', check=False), 'none of the 70 galaxies')
     assert sorted(p.name for p in tmp_path.iterdir()) == ['none']
+
+def test_evaluate_names_the_models_targets(run70, sample, cat70, tmp_path):
+    pd.read_csv(cat70).rename(columns={'oh_p50': 'z'}).to_csv(tmp_path/'c.csv', index=False)
+    r = cli('evaluate', '--model', run70, '--images', sample/'images', '--catalog', tmp_path/'c.csv', '--out', tmp_path/'rep', check=False)
+    one_line_error(r, "no column 'oh_p50'", "the model predicts ['oh_p50']"); assert '--target' not in r.stderr

@@ -52,7 +52,7 @@ def summary(res:dict) -> str:
     "One short paragraph summarising a demo run"
     t = res['metrics']['test']['oh_p50']
     lim = (f"information limit {t['information_limit']:.3f} dex, RMSE/limit {t['rmse_over_limit']:.2f}; "
-           f"realised floor {t['floor_realised']:.3f} dex (below any image-based method); " if t.get('information_limit') else '')
+           f"realised floor {t['floor_realised']:.3f} dex (the intrinsic scatter); " if t.get('information_limit') else '')
     return (f"test RMSE {t['rmse']:.3f} dex, NMAD {t['nmad']:.3f} dex (n={t['n']}); {lim}"
             f"mean predictor RMSE {t['rmse_mean_predictor']:.3f} dex; wall time {res['wall_seconds']:.0f} s")
 

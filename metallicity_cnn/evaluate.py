@@ -645,7 +645,7 @@ def evaluate_cli(model:str, # model directory written by `metallicity-cnn train`
     if res.get('limits'):
         l = res['limits']
         print(f"oh_p50: information limit {l['information_limit']:.4f} [{l['information_limit_ci68'][0]:.4f}, {l['information_limit_ci68'][1]:.4f}] "
-              f"(RMSE/limit {report_metrics(res)[METAL]['rmse_over_limit']:.2f}); realised floor {l['floor_realised']:.4f}, which no image-based method reaches")
+              f"(RMSE/limit {report_metrics(res)[METAL]['rmse_over_limit']:.2f}); realised floor {l['floor_realised']:.4f} (the intrinsic scatter: a lower bound in expectation; the limit is a reference, not a bound)")
     if 'mzr' in res and 'scatter_ratio' in res['mzr']:
         s = res['mzr']['scatter_ratio']
         print(f"MZR scatter ratio NMAD(CNN)/NMAD(true) {s['ratio']:.3f} ± {s['ratio_err']:.3f} (about quadratic fits); "

@@ -344,8 +344,9 @@ def _metadata(n, seed, size, scatter, relation, quenched):
     from metallicity_cnn import __version__
     return dict(n=n, seed=seed, size=size, scatter=scatter, relation=relation, quenched=quenched, noise_floor=scatter,
                 noise_floor_note='intrinsic scatter of oh_p50 about oh_relation, drawn independently of the image: '
-                                 'a lower bound on the RMSE of any method, which no image-based method reaches (images carry no distance); '
-                                 'evaluate reports the information limit, the RMSE to compare with',
+                                 'a lower bound on the expected RMSE of any method; the images carry oh_relation (painted into the disk colours and the dust), '
+                                 'so what keeps image-based methods above it is noise, the PSF and JPEG; evaluate reports the information limit, '
+                                 'a reference RMSE (one tuned regressor on the noiseless quantities), not a bound',
                 pixel_scale=FIELD_ARCSEC/size, field_arcsec=FIELD_ARCSEC, psf_fwhm=PSF_FWHM, sky_gri=SKY, mag_limit_r=MAG_LIMIT,
                 z_range=Z_RANGE, logm_range=LOGM_RANGE, cosmology='FlatLambdaCDM(H0=70, Om0=0.3)',
                 rgb='i, r, g -> R, G, B (Lupton et al. 2004 asinh stretch)',

@@ -24,7 +24,7 @@ from metallicity_cnn.core import load_json
 from metallicity_cnn.analyses import FEATURE_SETS
 
 ROOT = Path(__file__).resolve().parents[1]
-PAPER = dict(rmse='0.085', nmad='0.067', rf='0.130', mzr_ratio='0.821 ± 0.077') # Wu & Boada (2019), abstract and section 4
+PAPER = dict(rmse='0.085', nmad='0.067', rf='0.130', mzr_ratio='0.836 ± 0.103 (the authors\' notebook 11, commit 9b36a60; ± the weighted spread of the bin ratios)') # Wu & Boada (2019), abstract and section 4
 CMD = dict(recipe='python bench/recipe_size.py',
            real='python bench/analyses.py real --out bench/out/an-real',
            sim='python bench/analyses.py synthetic --n 3000 --recipe demo --res-recipe demo --res-epochs 20 --out bench/out/an-sim',

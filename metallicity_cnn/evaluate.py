@@ -27,11 +27,11 @@ from .relations import tremonti_mzr, TREMONTI_RANGE, tremonti_in_range
 # %% auto #0
 __all__ = ['LABELS', 'FIGURE_FORMATS', 'GALLERY_ROWS', 'HIST_CMAP', 'IMAGE_BANDS', 'IMAGE_FEATURES', 'LIMIT_GRID',
            'LIMIT_MAX_ITER', 'LIMIT_LR', 'CAL_LEVELS', 'PAPER_MASS_BINS', 'PAPER_HALF_WIDTH', 'PAPER_ESTIMATOR', 'MASS',
-           'METAL', 'target_label', 'save_figure', 'gallery_selection', 'plot_gallery', 'truth_pred_stats',
-           'plot_truth_pred', 'image_features', 'limit_regressor', 'is_simulated', 'survey_limits', 'run_limits',
-           'coverage', 'calibration', 'uncertainty_stats', 'plot_uncertainty', 'mzr_residuals', 'scatter_ratio',
-           'binned_nmad', 'paper_scatter_ratio', 'mzr_stats', 'plot_mzr', 'noise_floor', 'report_stats',
-           'report_metrics', 'report_figures', 'evaluation_split', 'evaluate_run', 'evaluate_cli']
+           'METAL', 'PAPER_MZR_CUTS', 'target_label', 'save_figure', 'gallery_selection', 'plot_gallery',
+           'truth_pred_stats', 'plot_truth_pred', 'image_features', 'limit_regressor', 'is_simulated', 'survey_limits',
+           'run_limits', 'coverage', 'calibration', 'uncertainty_stats', 'plot_uncertainty', 'mzr_residuals',
+           'scatter_ratio', 'binned_nmad', 'paper_scatter_ratio', 'mzr_stats', 'paper_cuts', 'plot_mzr', 'noise_floor',
+           'report_stats', 'report_metrics', 'report_figures', 'evaluation_split', 'evaluate_run', 'evaluate_cli']
 
 # %% ../nbs/07_evaluate.ipynb #147815f6
 LABELS = {'oh_p50': '12 + log(O/H)', 'lgm_tot_p50': r'log $M_*$ [$M_\odot$]'}
@@ -419,12 +419,25 @@ def mzr_stats(preds:pd.DataFrame, # predictions.csv rows: true `lgm_tot_p50` and
     res = dict(n=int(ok.sum()), n_outside_tremonti=dict(pred_mass=int((~ip).sum()), true_mass=int((~it).sum())),
                mass=summarize(mp, mt, n_boot, seed), oh_from_pred_mass=summarize(tremonti_mzr(mp[ip]), zt[ip], n_boot, seed),
                oh_from_true_mass=summarize(tremonti_mzr(mt[it]), zt[it], n_boot, seed),
-               scatter_ratio_paper_mass=paper_scatter_ratio(mp, zt, mt, zt))
+               scatter_ratio_paper_mass=_paper_ratio(mp, zt, mt, zt))
     if f'{METAL}_pred' in preds:
         zp = preds.loc[ok, f'{METAL}_pred'].to_numpy(float)
         res.update(oh_cnn=summarize(zp, zt, n_boot, seed), scatter_ratio=scatter_ratio(mt, zt, zp, n_boot=n_boot, seed=seed),
-                   scatter_ratio_paper=paper_scatter_ratio(mt, zp, mt, zt))
+                   scatter_ratio_paper=_paper_ratio(mt, zp, mt, zt))
     return res
+
+PAPER_MZR_CUTS = dict(true_mass_min=8.5, true_oh_min=8.25, true_oh_max=9.15) # the authors' final notebook 11 (commit 9b36a60, cells 7 and 32)
+
+def paper_cuts(mt, zt) -> np.ndarray:
+    "Mask of the galaxies Wu & Boada's scatter ratio uses: true log M* > 8.5 and 8.25 < true 12 + log(O/H) < 9.15"
+    c = PAPER_MZR_CUTS
+    mt, zt = np.asarray(mt, float), np.asarray(zt, float)
+    return (mt > c['true_mass_min']) & (zt > c['true_oh_min']) & (zt < c['true_oh_max'])
+
+def _paper_ratio(x_a, v_a, mt, zt):
+    "`paper_scatter_ratio` on the galaxies inside the authors' cuts (of true mass `mt` and metallicity `zt`), with the cuts and their number"
+    c = paper_cuts(mt, zt)
+    return paper_scatter_ratio(x_a[c], v_a[c], mt[c], zt[c]) | dict(cuts=PAPER_MZR_CUTS, n_in_cuts=int(c.sum()))
 
 # %% ../nbs/07_evaluate.ipynb #36c113e8
 def _scatter(ax, x, y, **kw): ax.scatter(x, y, s=5, alpha=0.5 if len(x) < 3000 else 0.2, rasterized=True, **kw)

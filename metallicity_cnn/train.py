@@ -309,6 +309,8 @@ def train_run(catalog, # catalogue: file (CSV, FITS, ECSV), astropy `Table` or `
     "Train `recipe` on `catalog`, save the run to `out`, and return its `metrics.json` document (validation and test galaxies)"
     main = is_main_process()
     if main: check_output(out, [catalog, images], models_ok=True)
+    if main and Path.cwd().resolve().is_relative_to(Path(out).resolve()):
+        raise ValueError(f"--out {out} is the working directory or holds it: a run is written as a directory of its own; name a new one, e.g. --out run1")
     if recipe != 'auto': get_recipe(recipe, **overrides)  # a bad name or setting fails before the catalogue is read
     with (output_lock(out) if main else contextlib.nullcontext()):
         return _train_run(catalog, images, out, targets, recipe, seed, split_seed, pretrained, gaussian, id_col, tta, progress, overwrite, **overrides)

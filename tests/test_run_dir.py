@@ -84,3 +84,5 @@ def test_output_checked_before_the_work(cat70, sample, tmp_path):
     assert r.returncode == 1 and 'is an existing file' in r.stderr and 'epoch' not in r.stdout and 'catalog:' not in r.stdout
     r = train(cat70, sample, f/'run', check=False)
     assert r.returncode == 1 and 'is a file' in r.stderr
+    r = cli('train', '--catalog', cat70, '--images', sample/'images', '--out', '.', '--recipe', 'tiny', check=False, cwd=tmp_path)
+    assert r.returncode == 1 and 'is the working directory' in r.stderr and 'catalog:' not in r.stdout

@@ -221,11 +221,11 @@ def strided_1px_conv(model:nn.Module, # a network (on the CPU)
     hit = []
     convs = [(n, m) for n, m in model.named_modules() if isinstance(m, nn.Conv2d) and max(m.stride) > 1 and max(m.kernel_size) > 1]
     hooks = [m.register_forward_pre_hook(lambda m, i, n=n: hit.append(n) if tuple(i[0].shape[-2:]) == (1, 1) else None) for n, m in convs]
-    training = model.training
+    modes = [(m, m.training) for m in model.modules()] # each module's own: a frozen body's batch norms stay in eval mode
     try:
         with torch.no_grad(): model.eval()(torch.zeros(1, *shape, device=next(model.parameters()).device))
     finally:
-        model.train(training)
+        for m, t in modes: m.training = t
         for h in hooks: h.remove()
     return hit[0] if hit else None
 
@@ -264,7 +264,6 @@ class BF16CPU(Callback):
 
     def after_fit(self):
         if self.n_skipped: warnings.warn(f"{'bfloat16 ' if self.bf16 else ''}training skipped {self.n_skipped} of {self.n_steps} optimizer steps whose gradients were not finite")
-
 
 # %% ../nbs/04_learner.ipynb #4d6927f4
 OPTIMISERS = {'adam': lambda mom: Adam, 'sgd': lambda mom: partial(SGD, mom=mom)}

@@ -12,14 +12,15 @@ from pathlib import Path
 import numpy as np, pandas as pd
 from PIL import Image
 with quiet_fastai():
-    from fastai.vision.all import (DataBlock, ImageBlock, TransformBlock, RegressionBlock, IndexSplitter, Resize, ResizeMethod,
+    from fastai.vision.all import (DataBlock, ImageBlock, TransformBlock, RegressionBlock, IndexSplitter, Transform, retain_type,
                                    DihedralItem, Normalize, IntToFloatTensor, PILImage, aug_transforms,
                                    Rotate, Zoom, Brightness, Contrast, setup_aug_tfms)
 
 # %% auto #0
-__all__ = ['CATALOG_SUFFIXES', 'COLOUR_MODES', 'SPLITS', 'AUGMENTATIONS', 'check_ids', 'typed_ids', 'read_table', 'CatalogReport',
-           'image_size', 'is_image_store', 'load_catalog', 'make_split', 'make_folds', 'fold_split', 'load_image',
-           'image_stats', 'pixel_stats', 'TargetReader', 'ImageReader', 'augmentation', 'galaxy_dls']
+__all__ = ['CATALOG_SUFFIXES', 'COLOUR_MODES', 'SPLITS', 'RESAMPLING', 'AUGMENTATIONS', 'check_ids', 'typed_ids', 'read_table',
+           'CatalogReport', 'image_size', 'is_image_store', 'load_catalog', 'make_split', 'make_folds', 'fold_split',
+           'resample_image', 'ResampleImage', 'load_image', 'image_stats', 'pixel_stats', 'TargetReader', 'ImageReader',
+           'augmentation', 'galaxy_dls']
 
 # %% ../nbs/01_data.ipynb #55bc053e
 def _table_frame(t, # astropy `Table`
@@ -269,16 +270,32 @@ def fold_split(folds:np.ndarray, # fold of each row, from `make_folds`
     return res.astype(str)
 
 # %% ../nbs/01_data.ipynb #a0135de6
+RESAMPLING = ('area', 'bilinear')
+
+def resample_image(im:Image.Image, # RGB image
+                 size:int, # output side in pixels
+                 method:str='area', # 'area' (the library's) or 'bilinear' (models written before it recorded `resample`)
+                ) -> Image.Image:
+    "`im` resampled to `size`×`size`: 'area' is the mean of the pixels each output pixel covers when shrinking, bilinear when enlarging"
+    if method not in RESAMPLING: raise ValueError(f"resample {method!r}: use one of {', '.join(RESAMPLING)}")
+    if im.size == (size, size): return im
+    return im.resize((size, size), Image.BOX if method == 'area' and size <= min(im.size) else Image.BILINEAR)
+
+class ResampleImage(Transform):
+    "Item transform: a `PILImage` resampled by `resample_image`, as `load_image` resamples it for prediction"
+    order = 1
+    def __init__(self, size:int, method:str='area'): self.size, self.method = size, method
+    def encodes(self, x:PILImage): return retain_type(resample_image(x, self.size, self.method), x)
+
 def load_image(fn:str|Path, # JPEG file
                size:int, # output side in pixels
+               resample:str='area', # see `resample_image`
               ) -> np.ndarray:
     "`uint8` array (3, size, size) of the RGB image at `fn` resampled to `size`; a one-band (grayscale) image is a `ValueError`"
     with Image.open(fn) as im:
         if im.mode not in COLOUR_MODES and _mode(fn) not in COLOUR_MODES:
             raise ValueError(f"{Path(fn).name} is a one-band ({im.mode}) image: a three-colour gri model cannot use it")
-        im = im.convert('RGB')
-        if im.size != (size, size): im = im.resize((size, size), Image.BILINEAR)
-        return np.asarray(im).transpose(2, 0, 1).copy()
+        return np.asarray(resample_image(im.convert('RGB'), size, resample)).transpose(2, 0, 1).copy()
 
 # %% ../nbs/01_data.ipynb #7437683c
 def image_stats(files, # image files (a sample of the training set is enough)
@@ -345,7 +362,7 @@ def galaxy_dls(df:pd.DataFrame, # validated catalogue
         xblock, get_x, resize = TransformBlock(batch_tfms=IntToFloatTensor), images.reader(id_col, size), []
         if stats is None: stats = images.train_stats(d[s == 'train'], id_col, size)
     else:
-        xblock, get_x, resize = ImageBlock, ImageReader(images, id_col), [Resize(size, method=ResizeMethod.Squish)]
+        xblock, get_x, resize = ImageBlock, ImageReader(images, id_col), [ResampleImage(size)]
         if stats is None: stats = image_stats([get_x(r) for _, r in d[s == 'train'].iterrows()], size)
     dblock = DataBlock(blocks=(xblock, RegressionBlock(n_out=len(targets))), get_x=get_x, get_y=TargetReader(targets),
                        splitter=IndexSplitter(np.flatnonzero(s == 'valid')),

@@ -18,7 +18,7 @@ __all__ = ['FORMAT_VERSION', 'NETWORK_KEYS', 'ENSEMBLE_KEYS', 'versions', 'check
            'ensemble_err', 'level_scale', 'err_scale']
 
 # %% ../nbs/04a_model.ipynb #84f69fea
-FORMAT_VERSION = 2 # of model.json: 1 = runs written before the field existed, 2 = with `format_version` and ensembles
+FORMAT_VERSION = 3 # of model.json: 1 = runs written before the field existed, 2 = with `format_version` and ensembles, 3 = images resampled by area (`resample_image`)
 NETWORK_KEYS = ('arch', 'targets', 'size', 'stats', 'y_range', 'ps', 'gaussian') # what rebuilding a network needs
 ENSEMBLE_KEYS = ('members', 'targets', 'size', 'gaussian')
 
@@ -105,6 +105,8 @@ class GalaxyModel:
 
     targets  = property(lambda self: list(self.meta['targets']), doc="target columns, in output order")
     size     = property(lambda self: self.meta['size'], doc="image side in pixels the networks see")
+    resample = property(lambda self: self.metas[0].get('input', {}).get('resample') or ('area' if self.metas[0].get('format_version', 1) >= 3 else 'bilinear'),
+                        doc="how images are resampled to `size` (see `resample_image`), as in training: 'bilinear' for models written before format 3")
     gaussian = property(lambda self: bool(self.meta['gaussian']), doc="the networks predict a per-galaxy σ")
     id_col   = property(lambda self: self.meta.get('id_col', DEFAULT_ID), doc="id column of the catalogue it was trained on")
     is_ensemble = property(lambda self: self.meta.get('kind') == 'ensemble', doc="more than one network, combined")

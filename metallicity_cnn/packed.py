@@ -82,9 +82,9 @@ def pack_images(catalog, # catalogue with an id column: file (CSV, FITS, ECSV), 
     return PackedStore(out)
 
 # %% ../nbs/01a_packed.ipynb #7f86871d
-def _resize(x:np.ndarray, size:int) -> np.ndarray:
+def _resize(x:np.ndarray, size:int, resample:str='area') -> np.ndarray:
     "uint8 (3, H, W) resampled to `size` exactly as `load_image` resamples a decoded JPEG"
-    return np.asarray(Image.fromarray(np.ascontiguousarray(x.transpose(1, 2, 0))).resize((size, size), Image.BILINEAR)).transpose(2, 0, 1).copy()
+    return np.asarray(resample_image(Image.fromarray(np.ascontiguousarray(x.transpose(1, 2, 0))), size, resample)).transpose(2, 0, 1).copy()
 
 class PackedReader:
     "Catalogue row -> uint8 `TensorImage` (3, size, size) read from a `PackedStore`"
@@ -123,13 +123,13 @@ def rows(self, ids) -> np.ndarray:
     return self.ids.get_indexer(pd.Index(np.asarray(ids, dtype=str)))
 
 @patch_to(PackedStore)
-def load(self, rows, size:int|None=None) -> np.ndarray:
-    "uint8 images (len(rows), 3, size, size) of `rows`, read in file order, resampled to `size` if it differs"
+def load(self, rows, size:int|None=None, resample:str='area') -> np.ndarray:
+    "uint8 images (len(rows), 3, size, size) of `rows`, read in file order, resampled (see `resample_image`) to `size` if it differs"
     rows = np.asarray(rows, dtype=np.int64)
     order = np.argsort(rows, kind='stable')
     x = np.empty((len(rows), 3, self.size, self.size), np.uint8)
     x[order] = self.images[rows[order]]
-    return np.stack([_resize(a, size) for a in x]) if size and size != self.size and len(x) else x
+    return np.stack([_resize(a, size, resample) for a in x]) if size and size != self.size and len(x) else x
 
 # %% ../nbs/01a_packed.ipynb #a1e88ce7
 @patch_to(PackedStore)

@@ -203,10 +203,10 @@ def _rows(ids, cols, header):
 
 
 # %% ../nbs/05_predict.ipynb #09d8c507
-def _load_batch(files, size):
+def _load_batch(files, size, resample):
     xs, ok, bad = [], [], []
     for i, f in enumerate(files):
-        try: xs.append(load_image(f, size)); ok.append(i)
+        try: xs.append(load_image(f, size, resample)); ok.append(i)
         except (OSError, ValueError, Image.DecompressionBombError) as e: bad.append((i, f"{type(e).__name__}: {e}"))
     return (torch.from_numpy(np.stack(xs)) if xs else None), ok, bad
 
@@ -234,15 +234,15 @@ def image_files(images, # a folder, one image file, a list of image files, or (w
     if not files: raise ValueError("no image files given")
     return ImageFiles((str(f), f) for f in files), pd.DataFrame({id_col: [str(f) for f in files]})
 
-def _batch_loader(src, size):
+def _batch_loader(src, size, resample='area'):
     "Function of a list of ids returning `(uint8 batch or None, positions read, [(position, why) not read])`"
-    if isinstance(src, ImageFiles): return lambda ids: _load_batch([src[i] for i in ids], size)
-    if not isinstance(src, PackedStore): return lambda ids: _load_batch([src/f'{i}.jpg' for i in ids], size)
+    if isinstance(src, ImageFiles): return lambda ids: _load_batch([src[i] for i in ids], size, resample)
+    if not isinstance(src, PackedStore): return lambda ids: _load_batch([src/f'{i}.jpg' for i in ids], size, resample)
     def load(ids):
         rows = src.rows(ids)
         ok = np.flatnonzero(rows >= 0)
         bad = [(int(i), 'not in the packed store') for i in np.flatnonzero(rows < 0)]
-        return (torch.from_numpy(src.load(rows[ok], size)) if len(ok) else None), ok.tolist(), bad
+        return (torch.from_numpy(src.load(rows[ok], size, resample)) if len(ok) else None), ok.tolist(), bad
     return load
 
 # %% ../nbs/05_predict.ipynb #e0059e78
@@ -402,7 +402,7 @@ def check_input(model:GalaxyModel, # the model predicting
 
 def _predict_into(sink, model, nets, src, batches, device, tta, gen, workers):
     "Predict the galaxies of `batches` into `sink`; `(skipped, n_skipped)`: the first 1000 unreadable images with why, and how many there were"
-    read, skipped, n_skipped, checked = _batch_loader(src, model.size), [], 0, False
+    read, skipped, n_skipped, checked = _batch_loader(src, model.size, model.resample), [], 0, False
     for ids, (x, ok, bad) in _prefetch(lambda ids: (ids, read(ids)), batches, workers):
         if not checked and ok: checked = check_input(model, src, ids[ok[0]])
         if len(skipped) < 1000: skipped += [(ids[i], why) for i, why in bad]

@@ -19,13 +19,15 @@ from astropy.visualization import make_lupton_rgb
 from fastcore.script import call_parse
 from .core import atomic_write, save_json, track, check_memory
 from .relations import *
+from .sdss import NATIVE_PIXEL, PETRO_RULE, petro_scale
 
 # %% auto #0
 __all__ = ['COSMO', 'Z_RANGE', 'LOGM_RANGE', 'MAG_LIMIT', 'BLOCK', 'Q0_DISK', 'MEAN_SQRT_Q', 'PSF_FWHM', 'MAG_SOFTENING',
            'CALIB_FLOOR', 'RELATIONS', 'RENDER_BYTES', 'FIELD_ARCSEC', 'SKY', 'GAIN', 'RGB_WEIGHTS', 'RGB_STRETCH',
-           'PARTIAL', 'distmod', 'kpc_per_arcsec', 'half_light_radius', 'asinh_mag', 'sky_flux_errors', 'mag_errors',
-           'observe_magnitudes', 'draw_galaxies', 'sersic_image', 'convolve_psf', 'render_galaxy', 'to_rgb', 'make_ids',
-           'simulate_survey', 'simulate_cli', 'plot_relations', 'gallery']
+           'SCALES', 'JPEG_QUALITY', 'PARTIAL', 'distmod', 'kpc_per_arcsec', 'light_radius', 'half_light_radius',
+           'asinh_mag', 'sky_flux_errors', 'mag_errors', 'observe_magnitudes', 'draw_galaxies', 'sersic_image',
+           'convolve_psf', 'render_galaxy', 'to_rgb', 'render_cutout', 'make_ids', 'simulate_survey', 'simulate_cli',
+           'plot_relations', 'gallery']
 
 # %% ../nbs/03_simulate.ipynb #55e47d56
 COSMO = FlatLambdaCDM(H0=70, Om0=0.3)
@@ -76,19 +78,24 @@ def _colours(rng, logm, logsfr, quenched, oh_rel, bt, cos_i):
 # %% ../nbs/03_simulate.ipynb #01e9592c
 def _enclosed(r, re, n): return gammainc(2*n, gammaincinv(2*n, 0.5)*(r/re)**(1/n))
 
-def half_light_radius(bt, # bulge fraction of the light
-                      re_bulge, # bulge half-light radius
-                      n_bulge, # bulge Sersic index
-                      re_disk, # disk half-light radius (Sersic n=1)
-                     ):
-    "Radius enclosing half the light of a bulge + exponential disk (same units as the radii)"
+def light_radius(frac, # fraction of the light
+                 bt, # bulge fraction of the light
+                 re_bulge, # bulge half-light radius
+                 n_bulge, # bulge Sersic index
+                 re_disk, # disk half-light radius (Sersic n=1)
+                ):
+    "Radius enclosing the fraction `frac` of the light of a bulge + exponential disk (same units as the radii)"
     bt, rb, nb, rd = np.broadcast_arrays(*(np.asarray(v, float) for v in (bt, re_bulge, n_bulge, re_disk)))
-    lo, hi = np.zeros_like(rb), 10*np.maximum(rb, rd)
-    for _ in range(50):
+    lo, hi = np.zeros_like(rb), 30*np.maximum(rb, rd)
+    for _ in range(60):
         mid = (lo + hi)/2
-        inside = bt*_enclosed(mid, rb, nb) + (1 - bt)*_enclosed(mid, rd, 1) > 0.5
+        inside = bt*_enclosed(mid, rb, nb) + (1 - bt)*_enclosed(mid, rd, 1) > frac
         hi, lo = np.where(inside, mid, hi), np.where(inside, lo, mid)
     return (lo + hi)/2
+
+def half_light_radius(bt, re_bulge, n_bulge, re_disk):
+    "Radius enclosing half the light of a bulge + exponential disk: `light_radius(0.5, ...)`"
+    return light_radius(0.5, bt, re_bulge, n_bulge, re_disk)
 
 # %% ../nbs/03_simulate.ipynb #813b0f13
 def _candidates(rng, k, scatter, relation, quenched):
@@ -122,9 +129,11 @@ def _candidates(rng, k, scatter, relation, quenched):
 def _add_sizes(df):
     "Angular sizes and the circular half-light radius of the kept galaxies"
     scale = kpc_per_arcsec(df.z.to_numpy())
-    r50 = half_light_radius(df.bulge_frac, df.bulge_re_kpc*np.sqrt(df.bulge_q), df.bulge_n, df.disk_re_kpc*np.sqrt(df.disk_q))
+    circ = (df.bulge_frac, df.bulge_re_kpc*np.sqrt(df.bulge_q), df.bulge_n, df.disk_re_kpc*np.sqrt(df.disk_q))
+    r50, r90 = half_light_radius(*circ), light_radius(0.9, *circ)
     for c in ('bulge_re', 'disk_re'): df.insert(df.columns.get_loc(f'{c}_kpc'), c, df[f'{c}_kpc']/scale)
     df.insert(df.columns.get_loc('bulge_frac'), 'petroR50_r', r50/scale)
+    df.insert(df.columns.get_loc('bulge_frac'), 'petroR90_r', r90/scale)
     df.insert(df.columns.get_loc('bulge_frac'), 'r50_kpc', r50)
     return df
 
@@ -229,18 +238,19 @@ def sersic_image(size:int, # image side [pixels]
     return im * (frac / im.sum())
 
 # %% ../nbs/03_simulate.ipynb #b488c865
-@lru_cache(None)
-def _psf_ft(size):
-    sigma = PSF_FWHM/(FIELD_ARCSEC/size)/2.3548
+@lru_cache(64)
+def _psf_ft(size, pix):
+    sigma = PSF_FWHM/pix/2.3548
     k = Gaussian2DKernel(sigma, x_size=2*int(4*sigma)+1, y_size=2*int(4*sigma)+1).array
     p = sfft.next_fast_len(size + k.shape[0])
     pad = np.zeros((p, p)); pad[:k.shape[0], :k.shape[1]] = k
     return sfft.rfft2(np.roll(pad, (-(k.shape[0]//2), -(k.shape[1]//2)), (0, 1))), p
 
 def convolve_psf(im:np.ndarray, # images (..., size, size)
+                 pix:float|None=None, # arcsec per pixel (default: the fixed field's, `FIELD_ARCSEC/size`)
                 ) -> np.ndarray:
     "`im` convolved with the survey's Gaussian PSF"
-    size = im.shape[-1]; kft, p = _psf_ft(size)
+    size = im.shape[-1]; kft, p = _psf_ft(size, round(pix or FIELD_ARCSEC/size, 6))
     return sfft.irfft2(sfft.rfft2(im, s=(p, p)) * kft, s=(p, p))[..., :size, :size]
 
 # %% ../nbs/03_simulate.ipynb #2c7e49a0
@@ -252,9 +262,9 @@ def _true_r(gal):
     "The true r magnitude of `gal`: images are rendered from it, not from the measured `modelMag_r`"
     return gal['modelMag_r_true'] if 'modelMag_r_true' in gal else gal['modelMag_r']
 
-def _extras(rng, gal, im, size):
-    pix = FIELD_ARCSEC/size
-    nn, ns = rng.poisson(0.3), rng.poisson(0.4)
+def _extras(rng, gal, im, size, pix):
+    area = (size*pix/FIELD_ARCSEC)**2 # in units of the fixed field: the counts are densities on the sky
+    nn, ns = rng.poisson(0.3*area), rng.poisson(0.4*area)
     for _ in range(nn):
         r, phi = np.sqrt(rng.uniform(0.12**2, 0.48**2))*size, rng.uniform(0, 2*np.pi) # off the target, inside the field
         x, y = (size - 1)/2 + r*np.cos(phi), (size - 1)/2 + r*np.sin(phi)
@@ -271,10 +281,11 @@ def _extras(rng, gal, im, size):
 def render_galaxy(gal, # a row of `draw_galaxies` (mapping with its columns)
                   size:int=128, # image side [pixels]
                   rng=None, # numpy Generator for the noise, neighbours and stars
+                  pix:float|None=None, # arcsec per pixel (default: the fixed field's, `FIELD_ARCSEC/size`)
                  ) -> tuple:
     "`(images, n_neighbours, n_stars)`: the galaxy in g, r, i (3, size, size), nanomaggies per pixel"
     rng = rng if rng is not None else np.random.default_rng()
-    pix = FIELD_ARCSEC/size
+    pix = pix or FIELD_ARCSEC/size
     x0, y0 = (size - 1)/2 + rng.uniform(-0.5, 0.5, 2)
     bulge = sersic_image(size, gal['bulge_re']/pix, gal['bulge_n'], gal['bulge_q'], gal['pa'], x0, y0)
     disk = sersic_image(size, gal['disk_re']/pix, 1., gal['disk_q'], gal['pa'], x0, y0)
@@ -282,8 +293,8 @@ def render_galaxy(gal, # a row of `draw_galaxies` (mapping with its columns)
     fb = _fluxes(-2.5*np.log10(fr*gal['bulge_frac']) + 22.5, gal['bulge_gr'], gal['bulge_ri'])
     fd = _fluxes(-2.5*np.log10(fr*(1 - gal['bulge_frac'])) + 22.5, gal['disk_gr'], gal['disk_ri'])
     im = fb[:, None, None]*bulge + fd[:, None, None]*disk
-    nn, ns = _extras(rng, gal, im, size)
-    im = convolve_psf(im)
+    nn, ns = _extras(rng, gal, im, size, pix)
+    im = convolve_psf(im, pix)
     sky = 10**(-0.4*(SKY - 22.5)) * pix**2
     im += rng.standard_normal(im.shape) * np.sqrt((sky[:, None, None] + np.maximum(im, 0)) / GAIN[:, None, None])
     return im, nn, ns
@@ -298,6 +309,25 @@ def to_rgb(im:np.ndarray, # g, r, i images (3, size, size) [nanomaggies per pixe
     g, r, i = im * RGB_WEIGHTS[:, None, None]
     return make_lupton_rgb(i, r, g, **RGB_STRETCH)
 
+# %% ../nbs/03_simulate.ipynb #1dc31eaf
+SCALES = ('fixed', 'petrosian')
+JPEG_QUALITY = dict(fixed=90, petrosian=92) # petrosian: SkyServer's cutouts carry libjpeg's quantisation tables of quality 92
+
+def render_cutout(gal, # a row of `draw_galaxies` (mapping with its columns)
+                  size:int=128, # image side [pixels]
+                  rng=None, # numpy Generator for the noise, neighbours and stars
+                  scale:str='fixed', # 'fixed' (`FIELD_ARCSEC` for every galaxy) or 'petrosian' (`PETRO_RULE`)
+                 ) -> tuple:
+    "`(rgb, n_neighbours, n_stars)`: the galaxy's cutout, `uint8` (size, size, 3)"
+    if scale not in SCALES: raise ValueError(f"scale {scale!r}: use one of {', '.join(SCALES)}")
+    if scale == 'fixed':
+        im, nn, ns = render_galaxy(gal, size, rng)
+        return to_rgb(im), nn, ns
+    field = float(petro_scale(gal['petroR90_r'], size))*size
+    n = max(8, int(np.ceil(field/NATIVE_PIXEL))) # SDSS's pixels over the field, then the colour image resampled, as ImgCutout does
+    im, nn, ns = render_galaxy(gal, n, rng, pix=field/n)
+    return np.asarray(Image.fromarray(to_rgb(im)).resize((size, size), Image.LANCZOS)), nn, ns
+
 # %% ../nbs/03_simulate.ipynb #64084d4b
 def make_ids(n:int, # number of galaxies
              seed:int=0, # master seed, 0-999999
@@ -307,15 +337,15 @@ def make_ids(n:int, # number of galaxies
 
 # %% ../nbs/03_simulate.ipynb #928ba8fa
 def _render_one(args):
-    i, gal, oid, seed, size, images = args
-    im, nn, ns = render_galaxy(gal, size, np.random.default_rng([seed, 1, i]))
+    i, gal, oid, seed, size, images, scale = args
+    rgb, nn, ns = render_cutout(gal, size, np.random.default_rng([seed, 1, i]), scale)
     buf = io.BytesIO()
-    Image.fromarray(to_rgb(im)).save(buf, 'JPEG', quality=90)
+    Image.fromarray(rgb).save(buf, 'JPEG', quality=JPEG_QUALITY[scale])
     (Path(images)/f'{oid}.jpg').write_bytes(buf.getvalue())
     return nn, ns
 
-def _render_all(cat, images, seed, size, workers, progress):
-    args = [(i, r, r['objID'], seed, size, images) for i, r in enumerate(cat.to_dict('records'))]
+def _render_all(cat, images, seed, size, workers, progress, scale='fixed'):
+    args = [(i, r, r['objID'], seed, size, images, scale) for i, r in enumerate(cat.to_dict('records'))]
     workers = min(workers or os.cpu_count() or 1, len(args))
     if workers == 1: it = map(_render_one, args)
     else: pool = get_context('fork' if os.name == 'posix' else 'spawn').Pool(workers); it = pool.imap(_render_one, args, chunksize=8)
@@ -340,14 +370,16 @@ def _publish_images(out):
     os.replace(out/PARTIAL, out/'images')
 
 # %% ../nbs/03_simulate.ipynb #3b9c832c
-def _metadata(n, seed, size, scatter, relation, quenched):
+def _metadata(n, seed, size, scatter, relation, quenched, scale='fixed'):
     from metallicity_cnn import __version__
     return dict(n=n, seed=seed, size=size, scatter=scatter, relation=relation, quenched=quenched, noise_floor=scatter,
                 noise_floor_note='intrinsic scatter of oh_p50 about oh_relation, drawn independently of the image: '
                                  'a lower bound on the expected RMSE of any method; the images carry oh_relation (painted into the disk colours and the dust), '
                                  'so what keeps image-based methods above it is noise, the PSF and JPEG; evaluate reports the information limit, '
                                  'a reference RMSE (one tuned regressor on the noiseless quantities), not a bound',
-                pixel_scale=FIELD_ARCSEC/size, field_arcsec=FIELD_ARCSEC, psf_fwhm=PSF_FWHM, sky_gri=SKY, mag_limit_r=MAG_LIMIT,
+                scale=scale, **(dict(pixel_scale=FIELD_ARCSEC/size, field_arcsec=FIELD_ARCSEC) if scale == 'fixed' else
+                                dict(pixel_scale_rule=PETRO_RULE, native_pixel=NATIVE_PIXEL, resampling='Lanczos', jpeg_quality=JPEG_QUALITY[scale])),
+                psf_fwhm=PSF_FWHM, sky_gri=SKY, mag_limit_r=MAG_LIMIT,
                 z_range=Z_RANGE, logm_range=LOGM_RANGE, cosmology='FlatLambdaCDM(H0=70, Om0=0.3)',
                 rgb='i, r, g -> R, G, B (Lupton et al. 2004 asinh stretch)',
                 photometry='modelMag_<b>: asinh magnitudes of the true flux with sky noise (SDSS softening b over the noise-equivalent area) '
@@ -364,18 +396,21 @@ def simulate_survey(n:int, # number of galaxies
                     workers:int=1, # processes rendering images (0: one per CPU core)
                     overwrite:bool=False, # replace the survey in a non-empty `out`
                     progress:bool=True, # show a progress bar (for more than 200 galaxies)
+                    scale:str='fixed', # pixel scale: 'fixed' (every field 37.9 arcsec) or 'petrosian' (a field of 2*petroR90_r/0.396 arcsec, as SDSS cutouts)
                    ) -> pd.DataFrame:
     "Simulate `n` galaxies, write their images and catalogue to `out`, and return the catalogue"
     _check_params(n, seed, scatter, relation, size)
+    if scale not in SCALES: raise ValueError(f"scale {scale!r}: use one of {', '.join(SCALES)}")
     if workers < 0: raise ValueError(f"workers={workers}: use 0 (one per core) or a positive number")
     out = Path(out); _prepare_out(out, overwrite)
     cat = draw_galaxies(n, seed, scatter, relation, quenched)
     cat.insert(0, 'objID', make_ids(n, seed))
     cat['noise_floor'] = scatter
-    cat[['n_neighbours', 'n_stars']] = _render_all(cat, out/PARTIAL, seed, size, workers, progress)
+    if scale == 'petrosian': cat['pixel_scale'] = petro_scale(cat.petroR90_r, size)
+    cat[['n_neighbours', 'n_stars']] = _render_all(cat, out/PARTIAL, seed, size, workers, progress, scale)
     _publish_images(out)
     with atomic_write(out/'catalog.csv') as f: cat.to_csv(f, index=False, float_format='%.7g')
-    save_json(_metadata(n, seed, size, scatter, relation, quenched), out/'survey.json')
+    save_json(_metadata(n, seed, size, scatter, relation, quenched, scale), out/'survey.json')
     return cat
 
 # %% ../nbs/03_simulate.ipynb #35227001
@@ -389,9 +424,10 @@ def simulate_cli(n:int=1000, # number of galaxies
                  quenched:bool=False, # keep quenched galaxies too (their oh_p50 is the relation's, though SDSS measures none)
                  workers:int=1, # processes rendering images (0: one per CPU core)
                  overwrite:bool=False, # replace an earlier survey in OUT
+                 scale:str='fixed', # pixel scale: fixed (37.9 arcsec fields) or petrosian (2*petroR90_r/0.396 arcsec, as SDSS cutouts)
                 ):
     "Simulate an SDSS-like survey of galaxy images with known metallicities"
-    cat = simulate_survey(n, out, seed, size, scatter, relation, quenched, workers, overwrite)
+    cat = simulate_survey(n, out, seed, size, scatter, relation, quenched, workers, overwrite, scale=scale)
     print(f"wrote {len(cat)} galaxies to {out} (images/, catalog.csv, survey.json); noise floor {scatter} dex")
 
 # %% ../nbs/03_simulate.ipynb #343a6fe0

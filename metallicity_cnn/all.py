@@ -20,11 +20,12 @@ with warnings.catch_warnings(): # the importer's warning filters are left as the
     from metallicity_cnn.train import *
     from metallicity_cnn.crossval import *
     from metallicity_cnn.evaluate import *
+    from metallicity_cnn.morphology import *
     from metallicity_cnn.analyses import *
     from metallicity_cnn.demo import *
     import fastai.vision.all as _fastai
 
-_MODULES = ['core', 'data', 'packed', 'sdss', 'relations', 'simulate', 'learner', 'model', 'predict', 'train', 'crossval', 'evaluate', 'analyses', 'demo']
+_MODULES = ['core', 'data', 'packed', 'sdss', 'relations', 'simulate', 'learner', 'model', 'predict', 'train', 'crossval', 'evaluate', 'morphology', 'analyses', 'demo']
 _names = [n for m in _MODULES for n in importlib.import_module(f'metallicity_cnn.{m}').__all__] # the public names of every module
 FASTAI_CLASHES = [n for n in _names if getattr(_fastai, n, globals()[n]) is not globals()[n]] # fastai.vision.all's for something else: import them from their module
 __all__ = [n for n in _names if n not in FASTAI_CLASHES]

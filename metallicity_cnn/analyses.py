@@ -20,12 +20,13 @@ from .predict import predict
 from .model import GalaxyModel
 from .train import train_run, split_rows
 from .evaluate import save_figure, target_label, noise_floor
+from .morphology import measure_cutouts
 
 # %% auto #0
-__all__ = ['PAPER_SIZES', 'PAPER_RMSE', 'MAG_PATTERNS', 'RGB_BANDS', 'ANNULI', 'METHODS', 'FEATURE_SETS', 'MIN_COMPARED',
-           'resolution_study', 'plot_resolution', 'catalog_magnitudes', 'magnitude_features', 'bad_magnitudes',
-           'image_colour_features', 'random_forest', 'rband_images', 'baselines', 'plot_baselines', 'resolution_cli',
-           'baselines_cli']
+__all__ = ['PAPER_SIZES', 'PAPER_RMSE', 'MAG_PATTERNS', 'RGB_BANDS', 'ANNULI', 'METHODS', 'FEATURE_SETS', 'MORPH_FEATURES',
+           'MIN_COMPARED', 'resolution_study', 'plot_resolution', 'catalog_magnitudes', 'magnitude_features',
+           'bad_magnitudes', 'image_colour_features', 'random_forest', 'rband_images', 'morphology_features',
+           'baselines', 'plot_baselines', 'resolution_cli', 'baselines_cli']
 
 # %% ../nbs/09_analyses.ipynb #144f6eb3
 PAPER_SIZES = (128, 64, 32, 16, 8, 4, 2, 1)
@@ -183,7 +184,8 @@ def rband_images(files, # image files
 
 # %% ../nbs/09_analyses.ipynb #f122c82c
 METHODS = {'mean': 'mean predictor', 'random_forest': 'random forest', 'cnn_r': 'CNN, r band only', 'cnn_gri': 'CNN, gri'}
-FEATURE_SETS = {'gri': 'gri magnitudes', 'ugriz': 'ugriz magnitudes and colours', 'image': 'image colours'} # random forest features
+FEATURE_SETS = {'gri': 'gri magnitudes', 'ugriz': 'ugriz magnitudes and colours', 'image': 'image colours',
+                'morphology': 'image colours and morphology'} # random forest features
 
 def _run_split(run, catalog, images, targets, id_col, progress):
     "Validated catalogue rows of the run's split, with its `split` column"
@@ -203,9 +205,22 @@ def _jpegs(df, images, id_col, what):
     return files
 
 # %% ../nbs/09_analyses.ipynb #893fc782
+MORPH_FEATURES = ('r50', 'r90', 'concentration', 'asymmetry', 'smoothness', 'gini', 'm20', 'sersic_n', 'elongation', 'colour_gradient')
+
+def morphology_features(files, # image files
+                        workers:int=2, # processes measuring them
+                       ) -> tuple:
+    "`(X, names)`: sizes, CAS, Gini-M20, Sérsic index, elongation and colour gradient of each image (`measure_cutout`); NaN where statmorph fails"
+    m = measure_cutouts(files, workers=workers, progress=False)
+    return m[list(MORPH_FEATURES)].to_numpy(float), list(MORPH_FEATURES)
+
 def _features(df, images, features, id_col):
     "`(X, names, kind, note)`: the random forest's features, the set used and, if it is not the one asked for, why"
     if features not in FEATURE_SETS: raise ValueError(f"features must be one of {', '.join(FEATURE_SETS)}, got '{features}'")
+    if features == 'morphology':
+        files = _jpegs(df, images, id_col, 'the random forest on morphology')
+        (Xc, nc), (Xm, nm) = image_colour_features(files), morphology_features(files)
+        return np.hstack([Xc, Xm]), nc + nm, 'morphology', None
     cols = catalog_magnitudes(df, features) if features != 'image' else None
     if cols is not None: return (*magnitude_features(df, cols, colours=features == 'ugriz'), features, None)
     if features == 'ugriz': raise ValueError("the catalogue has no ugriz magnitude columns (e.g. modelMag_u ... modelMag_z); "
@@ -292,6 +307,8 @@ def baselines(run:str|Path, # model directory written by `train` (also `--ensemb
     with atomic_write(out/'baseline_predictions.csv') as f: preds.to_csv(f, index=False)
     preds = pd.read_csv(out/'baseline_predictions.csv', dtype={model.id_col: str}) # the numbers from exactly what is on disk
     res['metrics'] = {t: {k: summarize(preds[f'{t}_{k}'], preds[t]) for k in res['methods']} for t in model.targets}
+    res['minus_cnn'] = {t: {k: paired_difference(preds[f'{t}_{k}'], preds[f'{t}_cnn_gri'], preds[t]) for k in res['methods'] if k != 'cnn_gri'}
+                        for t in model.targets} # RMSE of each method minus the CNN's, paired over the same galaxies
     res['noise_floor'] = noise_floor(read_table(catalog, model.id_col), model.targets)
     res['figures'] = save_figure(plot_baselines(res), out/'baselines')
     save_json(res, out/'baselines.json')
@@ -345,7 +362,7 @@ def baselines_cli(model:str, # model directory written by `metallicity-cnn train
                   images:str, # its directory of <objID>.jpg images
                   out:str, # directory for baselines.json, baseline_predictions.csv, baselines.png/.pdf and the r-band run
                   rband:bool=True, # train the r-band-only CNN (--no-rband to skip it)
-                  features:str='gri', # random forest features: gri (the paper's: g, r, i model magnitudes; image colours if the catalogue has none), ugriz (magnitudes and colours), image (colours measured on the images)
+                  features:str='gri', # random forest features: gri (the paper's: g, r, i model magnitudes; image colours if the catalogue has none), ugriz (magnitudes and colours), image (colours measured on the images), morphology (image colours and statmorph morphology)
                   trees:int=40, # random forest trees
                   min_leaf:int=8, # random forest minimum galaxies per leaf
                   epochs:int=None, # epochs of the r-band CNN (default: the run's)
@@ -353,7 +370,10 @@ def baselines_cli(model:str, # model directory written by `metallicity-cnn train
     "Compare the CNN with the mean predictor, a random forest on photometry and an r-band-only CNN on the run's test galaxies"
     res = baselines(model, catalog, images, out, rband, features, trees, min_leaf, epochs=epochs)
     for t, per in res['metrics'].items():
-        for k, v in per.items(): print(f"{t} {res['methods'][k]:24s} RMSE {v['rmse']:.4f} NMAD {v['nmad']:.4f} n {v['n']}")
+        for k, v in per.items():
+            d = res['minus_cnn'][t].get(k)
+            print(f"{t} {res['methods'][k]:24s} RMSE {v['rmse']:.4f} NMAD {v['nmad']:.4f} n {v['n']}"
+                  + (f"; minus the CNN's RMSE {d['diff']:+.4f} [{d['ci68'][0]:+.4f}, {d['ci68'][1]:+.4f}] (paired, 68%)" if d else ''))
     if res['feature_note']: print(f"note: {res['feature_note']}")
     if any(res['missing_magnitudes'].values()):
         print(f"left out for a missing magnitude: {res['missing_magnitudes']['train']} training, {res['missing_magnitudes']['test']} test galaxies")

@@ -26,6 +26,8 @@ COMMANDS = {
     'evaluate': ('metallicity_cnn.evaluate:evaluate_cli', 'metrics and figures of a trained model on a labelled catalogue'),
     'baselines': ('metallicity_cnn.analyses:baselines_cli', 'mean, random forest and r-band CNN baselines on the test galaxies of a run'),
     'resolution': ('metallicity_cnn.analyses:resolution_cli', 'train and test at image sizes 128 ... 1 px (the resolution study)'),
+    'image-stats': ('metallicity_cnn.morphology:image_stats_cli', 'compare sizes, morphology, colours and sky noise of real and simulated cutouts'),
+    'realism': ('metallicity_cnn.morphology:realism_cli', 'cross-validate a CNN telling real from simulated cutouts: its ROC AUC'),
 }
 
 # %% ../nbs/08_cli.ipynb #08af9f76

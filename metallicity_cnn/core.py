@@ -15,9 +15,10 @@ from scipy.stats import binned_statistic
 # %% auto #0
 __all__ = ['SENTINEL', 'DEFAULT_ID', 'DEFAULT_TARGET', 'IMAGENET_STATS', 'METRICS_SCHEMA', 'METRICS_COMMANDS', 'METRICS_SPLITS',
            'STAT_KEYS', 'RUN_FILES', 'example_sample', 'rmse', 'nmad', 'bias', 'binned_stats', 'bootstrap_ci',
-           'summarize', 'check_unique_ids', 'interactive', 'LogProgress', 'track', 'check_memory', 'quiet_fastai',
-           'atomic_write', 'json_plain', 'save_json', 'load_json', 'json_floats', 'check_metrics', 'metrics_doc',
-           'save_metrics', 'load_metrics', 'ResumableCSV', 'settings_diff', 'check_output', 'output_lock']
+           'summarize', 'paired_difference', 'check_unique_ids', 'interactive', 'LogProgress', 'track', 'check_memory',
+           'quiet_fastai', 'atomic_write', 'json_plain', 'save_json', 'load_json', 'json_floats', 'check_metrics',
+           'metrics_doc', 'save_metrics', 'load_metrics', 'ResumableCSV', 'settings_diff', 'check_output',
+           'output_lock']
 
 # %% ../nbs/00_core.ipynb #8e96074d
 SENTINEL = -9999.
@@ -107,6 +108,19 @@ def summarize(pred, true, # predictions and true values of one target
         res['rmse_ci68'] = list(bootstrap_ci(pred, true, rmse, n_boot, seed=seed))
         res['nmad_ci68'] = list(bootstrap_ci(pred, true, nmad, n_boot, seed=seed))
     return res
+
+# %% ../nbs/00_core.ipynb #06e45e16
+def paired_difference(pred_a, pred_b, true, # two methods' predictions of the same galaxies, and the true values
+                      stat=rmse, # statistic of `(pred, true)`
+                      n_boot:int=1000, # bootstrap resamples of the galaxies
+                      seed:int=0, # seed of the resampling
+                     ) -> dict:
+    "`stat` of `pred_a` minus `stat` of `pred_b`, with 68% and 95% intervals from resampling the galaxies together (a paired bootstrap)"
+    a, b, t = (np.asarray(v, float) for v in (pred_a, pred_b, true))
+    if not len(a) == len(b) == len(t): raise ValueError(f"paired predictions need the same galaxies: {len(a)}, {len(b)} and {len(t)} values")
+    idx = np.random.default_rng(seed).integers(0, len(t), (n_boot, len(t)))
+    d = np.array([stat(a[i], t[i]) - stat(b[i], t[i]) for i in idx])
+    return dict(diff=float(stat(a, t) - stat(b, t)), ci68=np.quantile(d, [0.16, 0.84]).tolist(), ci95=np.quantile(d, [0.025, 0.975]).tolist(), n=len(t))
 
 # %% ../nbs/00_core.ipynb #fe2d6061
 def check_unique_ids(df, # catalogue

@@ -152,7 +152,23 @@ def test_cli(tmp_path):
     assert run_command(['simulate', '--n', '0', '--out', str(tmp_path/'t')]) == 1
 
 def test_installed_command(tmp_path):
-    r = cli('simulate', '--n', 3, '--out', tmp_path/'s', '--workers', 2)
+    r = cli('simulate', '--n', 3, '--out', tmp_path/'s', '--workers', 2, fresh=True) # the console script as installed
     assert 'wrote 3 galaxies' in r.stdout and 'noise floor 0.1' in r.stdout
     r = cli('simulate', '--scatter', -1, '--out', tmp_path/'t', check=False)
     assert r.returncode == 1 and 'scatter' in r.stderr and 'Traceback' not in r.stderr
+
+def test_realism_commands(sample, tmp_path):
+    "image-stats and realism compare a simulated survey with the real cutouts: a table of KS distances, an out-of-fold ROC AUC"
+    cli('simulate', '--n', 12, '--out', tmp_path/'sim', '--scale', 'petrosian')
+    r = cli('image-stats', '--real', sample, '--sim', tmp_path/'sim', '--out', tmp_path/'stats', '--n', 12, '--workers', 0)
+    assert 'statistics with KS distance below 0.15' in r.stdout and 'sky_grain' in r.stdout
+    doc = json.loads((tmp_path/'stats'/'image_stats.json').read_text())
+    assert (doc['n_real'], doc['n_simulated']) == (12, 12) and {s['stat'] for s in doc['stats']} >= {'r50', 'gini', 'sky_sigma'}
+    assert all(0 <= s['ks'] <= 1 for s in doc['stats']) and (tmp_path/'stats'/'image_stats.png').exists()
+    per = pd.read_csv(tmp_path/'stats'/'image_stats.csv')
+    assert len(per) == 24 and set(per['sample']) == {'real', 'simulated'} # every cutout has a row, measured or with its error
+    r = cli('realism', '--real', sample, '--sim', tmp_path/'sim', '--out', tmp_path/'rt', '--n', 12, '--folds', 2, '--epochs', 1)
+    res = json.loads((tmp_path/'rt'/'realism.json').read_text())
+    assert res['n'] == 24 and 0 <= res['auc'] <= 1 and f"ROC AUC {res['auc']:.3f}" in r.stdout
+    r = cli('realism', '--real', sample, '--sim', tmp_path/'sim', '--out', tmp_path/'rt', '--n', 10, '--folds', 2, '--epochs', 1, check=False)
+    assert r.returncode == 1 and 'holds a realism test of other inputs' in r.stderr and "n: 12 -> 10" in r.stderr

@@ -14,6 +14,7 @@ The commands behind the outputs:
     python bench/analyses.py synthetic --n 3000 --recipe demo --res-recipe demo --res-epochs 20 --out bench/out/an-sim
     python bench/train_real.py --seeds 0 1 2 3 4 && python bench/ensembles.py --seeds 0 1 2 3 4
     python bench/tta.py bench/out/real-default-s0 bench/out/real-default-s1 bench/out/real-default-s2 --json bench/out/tta.json
+    python bench/realism.py                            # the synthetic survey against the real cutouts
 """
 import argparse, io, json, platform, subprocess, time
 from pathlib import Path
@@ -28,7 +29,8 @@ PAPER = dict(rmse='0.085', nmad='0.067', rf='0.130', mzr_ratio='0.836 ± 0.103 (
 CMD = dict(recipe='python bench/recipe_size.py',
            real='python bench/analyses.py real --out bench/out/an-real',
            sim='python bench/analyses.py synthetic --n 3000 --recipe demo --res-recipe demo --res-epochs 20 --out bench/out/an-sim',
-           ens='python bench/train_real.py --seeds 0 1 2 3 4 && python bench/ensembles.py --seeds 0 1 2 3 4')
+           ens='python bench/train_real.py --seeds 0 1 2 3 4 && python bench/ensembles.py --seeds 0 1 2 3 4',
+           realism='python bench/realism.py')
 
 def f3(v, d=3): return '–' if v is None else f'{v:.{d}f}'
 def ci(st, k='rmse', d=3): return f"{f3(st[k], d)} [{f3(st[f'{k}_ci68'][0], d)}, {f3(st[f'{k}_ci68'][1], d)}]" if st.get(f'{k}_ci68') else f3(st[k], d)
@@ -168,6 +170,22 @@ def trend(res, big:int=128, small:int=16) -> str:
             + (": more than twice that, a change this sample resolves." if abs(d) > 2 * u else
                ": within twice that, so this sample does not resolve a trend over those sizes (the paper's is +0.020 dex on 20,466 test galaxies)."))
 
+def realism_section(scales=('fixed', 'petrosian')) -> str:
+    "Image statistics of the real cutouts and of simulated surveys (medians, KS distance) and the classifier two-sample test"
+    got = {s: (load(f'realism/{s}/stats/image_stats.json'), load(f'realism/{s}/classifier/realism.json')) for s in scales}
+    got = {s: v for s, v in got.items() if v[0] and v[1]}
+    if not got: return f"Not measured: run `{CMD['realism']}`."
+    first = next(iter(got.values()))[0]
+    real = {r['stat']: r['median_a'] for r in first['stats']}
+    rows = [[k, f3(v, 3)] + [x for s in got for r in got[s][0]['stats'] if r['stat'] == k for x in (f3(r['median_b'], 3), f3(r['ks'], 2))]
+            for k, v in real.items()]
+    rows.append(['**classifier ROC AUC** (out of fold; 0.5: indistinguishable)', ''] +
+                [x for s in got for x in (f"{got[s][1]['auc']:.3f} [{got[s][1]['auc_ci68'][0]:.3f}, {got[s][1]['auc_ci68'][1]:.3f}]", '')])
+    head = ['statistic', f"real (median, {first['n_real']} cutouts)"] + [x for s in got for x in (f'{s} scale (median)', 'KS')]
+    return (f"Every statistic measured by one code (`measure_cutout`) on the real cutouts and on simulated ones; KS is the two-sample "
+            f"Kolmogorov–Smirnov distance (goal: below 0.15). The classifier is a ResNet-18 trained to tell them apart, 5-fold cross-validated; "
+            f"its interval is a 68% bootstrap over the cutouts. `{CMD['realism']}`\n\n" + table(head, rows))
+
 def read_analyses(d):
     rep, bl, res = load(f'{d}/report/metrics.json'), load(f'{d}/baselines/baselines.json'), load(f'{d}/resolution/resolution.json')
     if not (rep and bl): return None
@@ -187,7 +205,8 @@ def write_results(page:Path, index:Path):
           "## Recipes and training-set size\n\nThe measurements behind `choose_recipe` (`recipe='auto'`): each recipe on the real sample and on simulated surveys "
           f"of two sizes, compared on the validation galaxies. `{CMD['recipe']}`\n\n" + recipe_section(rs),
           "## Analyses of the real sample\n\n" + analyses_section(real, 'real', CMD['real']),
-          "## Analyses of a synthetic survey\n\n" + analyses_section(sim, 'synthetic', CMD['sim'])]
+          "## Analyses of a synthetic survey\n\n" + analyses_section(sim, 'synthetic', CMD['sim']),
+          "## How much the synthetic survey looks like the sky\n\n" + realism_section()]
     nb = read_nb(page) if page.exists() else None
     cells = [mk_cell(m, 'markdown') for m in md]
     if nb is None: nb = read_nb(index); nb.metadata = {}
@@ -201,7 +220,22 @@ def write_results(page:Path, index:Path):
     write_nb(ix, index)
     print(f"wrote {page} and the results table of {index}")
 
+SECTIONS = {'realism': ("## How much the synthetic survey looks like the sky", realism_section, 'realism')} # sections --only can update
+
+def update_section(page:Path, name:str):
+    "Replace one section of the results page with its fresh outputs (its own provenance line), leaving the others as they were"
+    head, make, sub = SECTIONS[name]
+    nb = read_nb(page)
+    body = f"{head}\n\n{make()}\n\n{provenance(ROOT/'bench'/'out'/sub)}"
+    old = [c for c in nb.cells if c.cell_type == 'markdown' and c.source.startswith(head)]
+    if old: old[0].source = body
+    else: nb.cells.append(mk_cell(body, 'markdown'))
+    write_nb(nb, page)
+    print(f"updated the section '{head[3:]}' of {page}")
+
 if __name__ == '__main__':
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.parse_args()
-    write_results(ROOT/'nbs'/'12_results.ipynb', ROOT/'nbs'/'index.ipynb')
+    p.add_argument('--only', choices=list(SECTIONS), help='update this section alone from its outputs, keeping the rest of the page')
+    a = p.parse_args()
+    if a.only: update_section(ROOT/'nbs'/'12_results.ipynb', a.only)
+    else: write_results(ROOT/'nbs'/'12_results.ipynb', ROOT/'nbs'/'index.ipynb')

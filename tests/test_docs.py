@@ -197,12 +197,52 @@ def test_site_pages(site):
     assert not missing, f'exported names without a show_doc heading and signature: {missing}'
     assert sum(len(i['headings']) for i in info.values()) > 50, 'API signatures on the pages'
 
+def test_site_navigation(site):
+    "Ids unique on each page, every internal anchor alive, no link into the unpublished repository, one stylesheet, a search box and a table of contents"
+    out = ROOT/'_docs'
+    soups = {p['page']: BeautifulSoup((out/p['page']).read_text(encoding='utf-8'), 'html.parser') for p in site}
+    ids = {n: [t['id'] for t in s.find_all(id=True)] for n, s in soups.items()}
+    dup = {n: sorted({i for i in v if v.count(i) > 1}) for n, v in ids.items() if len(v) != len(set(v))}
+    assert not dup, f'duplicate ids: {dup}'
+    git = build_docs.get_config(cfg_name='settings.ini', path=ROOT).git_url
+    dead, repo = [], []
+    for n, s in soups.items():
+        for a in s.find_all('a', href=True):
+            if a['href'].startswith(git): repo.append((n, a['href']))
+            page, hash_, frag = a['href'].partition('#')
+            if '://' not in page and hash_ and frag not in ids.get(page or n, []): dead.append((n, a['href']))
+    assert not dead, f'links to anchors that do not exist: {dead[:5]}'
+    assert not repo, f'links into {git}, which is not published: {repo[:5]}'
+    assert soups['predict.html'].find(id='predict').find_parent(class_='jp-OutputArea-output'), 'predict.html#predict is the API entry'
+    for n, s in soups.items():
+        assert not s.head.find('style') and s.head.find('link', href='style.css'), f'{n}: the stylesheet is one shared file'
+        assert s.find('input', id='docs-search') and s.find('script', src='search-index.js'), f'{n}: a search box'
+    assert [a['href'] for a in soups['predict.html'].select('nav.docs-toc a')][:2] == ['#test-time-augmentation', '#dihedral']
+    index = json.loads((out/'search-index.js').read_text(encoding='utf-8').split('=', 1)[1].strip().rstrip(';'))
+    assert {e['url'].split('#')[0] for e in index} == set(soups), 'every page is in the search index'
+    assert {'heading': 'predict', 'url': 'predict.html#predict'}.items() <= next(e for e in index if e['url'] == 'predict.html#predict').items()
+
+def test_stderr_cleaned():
+    "A warning in a page's stderr box shows its category and message, not the build machine's paths, and once"
+    site_pkgs = '/root/.pyenv/versions/3.11.7/lib/python3.11/site-packages/'
+    raw = (f"{ROOT}/metallicity_cnn/predict.py:401: UserWarning: the images are 64 px cutouts\n  warnings.warn(f\"the images\")\n"
+           f"{site_pkgs}fastai/learner.py:80: FutureWarning: x is deprecated\n  warnings.warn(\n"
+           f"{ROOT}/metallicity_cnn/predict.py:401: UserWarning: the images are 64 px cutouts\n  warnings.warn(f\"the images\")\n")
+    assert build_docs.clean_stderr(raw) == "UserWarning: the images are 64 px cutouts\nFutureWarning: x is deprecated\n"
+
+SEARCH_JS = """(() => { const b = document.getElementById('docs-search'); b.value = 'mass metallicity relation';
+  b.dispatchEvent(new Event('input')); return [...document.querySelectorAll('#docs-results a')].map(a => a.getAttribute('href')); })()"""
+
 def test_site_in_browser(site):
-    "Every page renders with the sidebar beside the text, every image loads, nothing is requested from outside"
+    "Every page renders with the sidebar beside the text, every image loads, nothing is requested from outside; the search box finds sections"
     _browser()
     out = ROOT/'_docs'
     check_in_browser(out, site, shots=out)
     assert (out/'screenshot.png').stat().st_size > 10_000
+    with serve(out) as base, Chromium() as b:
+        b.goto(f'{base}/index.html')
+        hits = b.js(SEARCH_JS)
+        assert hits and all('.html#' in h for h in hits) and any(h.startswith('relations.html#') for h in hits), hits
 
 PNG = ('iVBORw0KGgoAAAANSUhEUgAAAAgAAAAICAIAAABLbSncAAAAF0lEQVR4nGP8z4AfMBGQH1UwqmBoKQAAVvIBEN2Rr2oAAAAASUVORK5CYII=')
 

@@ -11,6 +11,9 @@ the outputs stored in the notebooks. nbdev's own docs processors (those `nbdev_d
 `#| hide`/`#| export` cells and link names to their docs; a small clean-up pass makes the processed notebook one
 nbconvert accepts (plain cell metadata, joined outputs, Quarto options turned into nbconvert tags), and nbconvert
 renders it with a sidebar added to its `lab` template and no external scripts (no MathJax: formulas stay as TeX).
+A last pass over the whole site gives it what Quarto's would: a navbar with a client-side search box (`search-index.js`,
+one entry per heading), a table of contents on each page, one shared `style.css`, unique element ids (an API entry keeps
+its name), no link to an anchor that does not exist, and no "source" link into the repository, which is not published.
 With Quarto installed, `nbdev_docs` builds the full site from the same notebooks; this script keeps
 `nbs/sidebar.yml` and `nbs/nbdev.yml` up to date the way `nbdev_docs` does, and the offline sidebar follows `sidebar.yml`.
 """
@@ -157,10 +160,24 @@ def _clean_md(src:str, site:str):
     "Markdown nbconvert renders: local links, no Quarto fenced-div markers (`:::`)"
     return '\n'.join(l for l in _local_links(src, site).splitlines() if not l.lstrip().startswith(':::'))
 
+_re_warning = re.compile(r'^\S+\.py:\d+: (\w*(?:Warning|Error)): ')
+
+def clean_stderr(text:str) -> str:
+    "stderr as a reader needs it: warnings without the build machine's paths and source lines, each line once"
+    out, after_warning = [], False
+    for l in text.splitlines():
+        if after_warning and l.startswith('  '): after_warning = False; continue # the source line Python prints under a warning
+        after_warning = bool(_re_warning.match(l))
+        l = _re_warning.sub(r'\1: ', l.replace(str(ROOT)+'/', ''))
+        l = re.sub(r'(?:/[^\s:"]+)?/site-packages/', '', l)
+        if l not in out: out.append(l)
+    return '\n'.join(out) + ('\n' if text.endswith('\n') else '')
+
 def _clean_output(o, site):
-    "Output `o` as nbformat wants it (multi-line strings joined), links made local"
+    "Output `o` as nbformat wants it (multi-line strings joined), links made local, stderr without machine paths"
     o.pop('transient', None)
     if isinstance(o.get('text'), list): o['text'] = ''.join(o['text'])
+    if o.get('name') == 'stderr': o['text'] = clean_stderr(o['text'])
     if o.get('output_type') in ('execute_result','display_data'):
         o['data'] = {k:(''.join(v) if isinstance(v, list) and not k.endswith('json') else v) for k,v in o['data'].items()}
         for k in ('text/markdown','text/html'):
@@ -228,6 +245,23 @@ a.source-link { float: right; font-size: smaller; }
 .jp-RenderedHTMLCommon hr { margin: 1.5rem 0 .5rem; }
 .docs-main .jp-RenderedMarkdown .highlight { margin: .5rem 0 1rem; }
 .docs-main .jp-RenderedMarkdown pre { background: #f7f7f9; padding: .6rem .8rem; border-radius: 4px; }
+header.docs-navbar { position: fixed; top: 0; left: 0; right: 0; height: 3rem; z-index: 10; display: flex; align-items: center;
+  gap: 1.5rem; padding: 0 1rem; background: #2780e3; font-family: var(--jp-ui-font-family); }
+header.docs-navbar a { color: #fff; text-decoration: none; }
+header.docs-navbar .site-title { font-size: 1.2rem; font-weight: 600; }
+header.docs-navbar input { margin-left: auto; width: 16rem; padding: .3rem .5rem; border: 0; border-radius: 4px; }
+ul.docs-results { position: fixed; top: 3rem; right: 1rem; z-index: 11; width: 26rem; max-height: 70vh; overflow-y: auto; margin: 0;
+  padding: .25rem 0; list-style: none; background: #fff; border: 1px solid #ccc; border-radius: 4px; font-family: var(--jp-ui-font-family); }
+ul.docs-results:empty { display: none; }
+ul.docs-results a { display: block; padding: .35rem .7rem; color: #343a40; text-decoration: none; }
+ul.docs-results a:hover { background: #e9ecef; } ul.docs-results small { color: #777; }
+body.jp-Notebook { padding-top: 3rem; } nav.docs-sidebar { top: 3rem; }
+nav.docs-toc { position: fixed; top: 4rem; right: 1rem; width: 13rem; max-height: calc(100vh - 5rem); overflow-y: auto;
+  font-family: var(--jp-ui-font-family); font-size: .85rem; }
+nav.docs-toc .toc-title { font-weight: 600; margin-bottom: .3rem; } nav.docs-toc ul { list-style: none; padding-left: 0; margin: 0; }
+nav.docs-toc li.h3 { padding-left: .8rem; } nav.docs-toc a { color: #555; text-decoration: none; display: block; padding: .1rem 0; }
+main.docs-main pre, main.docs-main .highlight { overflow-x: auto; } /* wide code lines scroll instead of being cut off */
+@media (max-width: 90rem) { nav.docs-toc { display: none; } }
 @media (max-width: 50rem) { nav.docs-sidebar { position: static; width: auto; } main.docs-main { margin-left: 0; } }
 """
 
@@ -246,7 +280,7 @@ TEMPLATE = """{%- extends 'index.html.j2' -%}
 def nav_html(pages:list, # dicts with `page`, `title` and `section`
              current:str, # file name of the page being written
              site_title:str): # shown above the links
-    "The sidebar: one link per page, in notebook order, the current one marked active"
+    "The navbar (site title, the results and command-line pages, the search box) and the sidebar: one link per page, in notebook order, the current one marked active"
     items, section = [], None
     for p in pages:
         if p['section']!=section:
@@ -254,8 +288,11 @@ def nav_html(pages:list, # dicts with `page`, `title` and `section`
             if section: items.append(f'<li class="section">{html.escape(section)}</li>')
         active = ' active' if p['page']==current else ''
         items.append(f'<li><a class="page-link{active}" href="{html.escape(p["page"])}">{html.escape(p["title"])}</a></li>')
-    return (f'<nav class="docs-sidebar"><a class="site-title" href="index.html">{html.escape(site_title)}</a>'
-            f'<ul>{"".join(items)}</ul></nav>')
+    bar = (f'<header class="docs-navbar"><a class="site-title" href="index.html">{html.escape(site_title)}</a>'
+           '<a href="results.html">Results</a><a href="cli.html">Command line</a>'
+           '<input id="docs-search" type="search" placeholder="Search the docs" aria-label="Search the docs" autocomplete="off">'
+           '</header><ul class="docs-results" id="docs-results"></ul>')
+    return f'{bar}<nav class="docs-sidebar"><ul>{"".join(items)}</ul></nav>'
 
 def _exporter():
     from jinja2 import DictLoader
@@ -304,6 +341,93 @@ def write_page(p:dict, # page: `title`, `description`, `page`, `error`
     p['images'] = count_images(nb)
     (folder/p['page']).write_text(render_page(nb, nav, nbs), encoding='utf-8')
 
+# %% Finishing the site: one stylesheet, unique ids, live anchors, a table of contents and a search index
+SEARCH_JS = """
+(function(){
+  var box = document.getElementById('docs-search'), res = document.getElementById('docs-results');
+  if (!box || !window.DOCS_INDEX) return;
+  function esc(s){ return s.replace(/[&<>"]/g, function(c){ return {'&':'&amp;','<':'&lt;','>':'&gt;','"':'&quot;'}[c]; }); }
+  box.addEventListener('input', function(){
+    var words = box.value.toLowerCase().split(/\\s+/).filter(Boolean), hits = [];
+    if (words.length) DOCS_INDEX.forEach(function(e){
+      var head = e.heading.toLowerCase(), text = head + ' ' + e.text.toLowerCase(), score = 0;
+      for (var i = 0; i < words.length; i++) { if (text.indexOf(words[i]) < 0) return; score += head.indexOf(words[i]) >= 0 ? 10 : 1; }
+      hits.push([score, e]);
+    });
+    hits.sort(function(a, b){ return b[0] - a[0]; });
+    res.innerHTML = hits.slice(0, 15).map(function(h){ var e = h[1];
+      return '<li><a href="' + e.url + '">' + esc(e.heading) + ' <small>' + esc(e.page) + '</small></a></li>'; }).join('');
+  });
+  box.addEventListener('keydown', function(ev){ if (ev.key === 'Escape') { box.value = ''; res.innerHTML = ''; } });
+})();
+"""
+
+def _unique_ids(soup) -> int:
+    "Give every element a unique id: of those sharing one, an API entry (a `show_doc` output) keeps it, the others get `-2`, `-3`...; return how many were renamed"
+    from collections import defaultdict
+    seen, n = defaultdict(list), 0
+    for t in soup.find_all(id=True): seen[t['id']].append(t)
+    for i, ts in seen.items():
+        if len(ts) < 2: continue
+        keep = next((t for t in ts if t.find_parent(class_='jp-OutputArea-output')), ts[0])
+        for k, t in enumerate([t for t in ts if t is not keep], 2):
+            t['id'] = f'{i}-{k}'; n += 1
+            for a in t.find_all('a', class_='anchor-link', href=f'#{i}'): a['href'] = f"#{t['id']}"
+    return n
+
+def _sections(soup, page:str, title:str) -> list:
+    "Search entries of a page: one per h1-h4 heading with an id, with the text up to the next heading"
+    out = []
+    for h in soup.select('main h1[id], main h2[id], main h3[id], main h4[id]'):
+        text = []
+        for el in h.find_all_next(string=True):
+            if el.find_parent(['h1', 'h2', 'h3', 'h4']) and el.find_parent(['h1', 'h2', 'h3', 'h4']) is not h: break
+            if el.find_parent(['script', 'style']) or el.find_parent(['h1', 'h2', 'h3', 'h4']) is h: continue
+            text.append(el.strip())
+            if sum(map(len, text)) > 600: break
+        head = h.get_text(' ', strip=True).replace('¶', '').strip()
+        out.append(dict(page=title, heading=head, url=f"{page}#{h['id']}", text=' '.join(t for t in text if t)[:600]))
+    return out
+
+def _toc(soup) -> str:
+    "The page's table of contents: its h2 and h3 headings"
+    items = [(h.name, h['id'], h.get_text(' ', strip=True).replace('¶', '').strip()) for h in soup.select('main h2[id], main h3[id]')]
+    if len(items) < 2: return ''
+    lis = ''.join(f'<li class="{n}"><a href="#{html.escape(i)}">{html.escape(t)}</a></li>' for n, i, t in items[:60])
+    return f'<nav class="docs-toc"><div class="toc-title">On this page</div><ul>{lis}</ul></nav>'
+
+def finish_site(folder:Path, # the written pages
+                pages:list, # their dicts (`page`, `title`)
+                quiet:bool=False): # print nothing
+    "Site-wide pass: one stylesheet, unique ids, no link to a missing anchor or to a repository page, a table of contents, a search index"
+    from bs4 import BeautifulSoup
+    soups = {p['page']: BeautifulSoup((folder/p['page']).read_text(encoding='utf-8'), 'html.parser') for p in pages}
+    css, index, renamed = [], [], 0
+    for s in soups.values():
+        for st in s.head.find_all('style'):
+            if st.string not in css: css.append(st.string or '')
+            st.decompose()
+        s.head.append(BeautifulSoup('<link rel="stylesheet" href="style.css">', 'html.parser'))
+        renamed += _unique_ids(s)
+        for a in s.find_all('a', class_='source-link'): a.decompose() # the repository is not published: no links to it
+    ids = {n: {t['id'] for t in s.find_all(id=True)} for n, s in soups.items()}
+    dead = 0
+    for n, s in soups.items():
+        for a in s.find_all('a', href=True):
+            page, hash_, frag = a['href'].partition('#')
+            if '://' in page or not hash_ or (page or n) not in ids or frag in ids[page or n]: continue
+            a.unwrap(); dead += 1 # a link to a name with no entry of its own (a private helper): its text stays
+    for p in pages:
+        s = soups[p['page']]
+        if (toc := _toc(s)): s.find('main').insert_before(BeautifulSoup(toc, 'html.parser'))
+        index += _sections(s, p['page'], p['title'])
+        for src in ('search-index.js', 'search.js'): s.body.append(BeautifulSoup(f'<script src="{src}"></script>', 'html.parser'))
+        (folder/p['page']).write_text(str(s), encoding='utf-8')
+    (folder/'style.css').write_text('\n'.join(css), encoding='utf-8')
+    (folder/'search-index.js').write_text('window.DOCS_INDEX = ' + json.dumps(index, ensure_ascii=False) + ';\n', encoding='utf-8')
+    (folder/'search.js').write_text(SEARCH_JS, encoding='utf-8')
+    if not quiet: print(f"site: {len(index)} sections indexed, {renamed} duplicate ids renamed, {dead} links to missing anchors unlinked")
+
 def build_docs(nbs:str=None, # notebooks folder (default: settings.ini `nbs_path`)
                out:str=None, # site folder (default: settings.ini `doc_path`)
                execute:bool=True, # run the notebooks (else stored outputs and `show_doc` signatures only)
@@ -329,6 +453,7 @@ def build_docs(nbs:str=None, # notebooks folder (default: settings.ini `nbs_path
             write_page(p, dest, tmp, nav_html(pages, p['page'], cfg.title), nbs)
             if not quiet: print(f"{p['src'].name} -> {out.name}/{p['page']} ({p['seconds']} s){' ERROR' if p['error'] else ''}")
         shutil.rmtree(tmp/'.proc')
+        finish_site(tmp, pages, quiet)
         if out.exists(): shutil.rmtree(out)
         os.replace(tmp, out)
     finally: shutil.rmtree(tmp, ignore_errors=True)

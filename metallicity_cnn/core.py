@@ -101,9 +101,11 @@ def summarize(pred, true, # predictions and true values of one target
               n_boot:int=1000, # bootstrap resamples for the 68% intervals (0 to skip)
               seed:int=0, # seed of the resampling
              ) -> dict:
-    "RMSE, NMAD, bias and count of `pred - true`, with bootstrap 68% intervals of RMSE and NMAD"
+    "RMSE, NMAD, bias and count of `pred - true`, with bootstrap 68% intervals of RMSE and NMAD; how hard the galaxies are (`sd_true`) and the skill `1 - rmse/sd_true`"
     pred, true = np.asarray(pred, float), np.asarray(true, float)
     res = dict(n=int(len(pred)), rmse=rmse(pred, true), nmad=nmad(pred, true), bias=bias(pred, true))
+    sd = float(np.std(true)) if len(true) else float('nan') # the RMSE of predicting these galaxies' own mean
+    res.update(sd_true=sd, skill=1 - res['rmse']/sd if sd > 0 else None)
     if n_boot:
         res['rmse_ci68'] = list(bootstrap_ci(pred, true, rmse, n_boot, seed=seed))
         res['nmad_ci68'] = list(bootstrap_ci(pred, true, nmad, n_boot, seed=seed))

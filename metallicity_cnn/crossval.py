@@ -128,7 +128,8 @@ def crossval_cli(catalog:str, # catalogue of galaxies (CSV, FITS or ECSV) with t
     for t, m in res['metrics']['oof'].items():
         s = res['fold_spread'][t]['rmse']
         print(f"crossval {t}: out-of-fold RMSE {m['rmse']:.4f} [{m['rmse_ci68'][0]:.4f}, {m['rmse_ci68'][1]:.4f}], "
-              f"NMAD {m['nmad']:.4f} over {m['n']} galaxies; per-fold RMSE {s['mean']:.4f} ± {s['sd']:.4f} ({folds} folds)")
+              f"NMAD {m['nmad']:.4f} over {m['n']} galaxies (their truth's sd {m['sd_true']:.4f}: skill {m['skill']:.3f}); "
+              f"per-fold RMSE {s['mean']:.4f} ± {s['sd']:.4f} ({folds} folds)")
     print(f"crossval: {out}/oof.csv, {out}/metrics.json; error-bar scale {', '.join(f'{k:.4f}' for k in res['err_scale'])} (out of fold)")
     print(f"crossval: {out} is a model: the {folds} fold networks predict as an ensemble (metallicity-cnn predict --model {out} ...); "
           f"metallicity-cnn evaluate --model {out} --split oof draws the report from the out-of-fold predictions")

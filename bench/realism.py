@@ -13,7 +13,7 @@ from metallicity_cnn.simulate import simulate_survey, SCALES
 from metallicity_cnn.morphology import compare_image_stats, realism_test
 
 @call_parse
-def main(scales:list[str]=list(SCALES), # pixel-scale rules of the simulator to judge
+def main(scales:str=' '.join(SCALES), # pixel-scale rules of the simulator to judge, space-separated
          n:int=400, # cutouts of each kind
          out:str='bench/out/realism', # output directory
          epochs:int=10, # epochs of the classifier
@@ -21,7 +21,7 @@ def main(scales:list[str]=list(SCALES), # pixel-scale rules of the simulator to 
         ):
     "Image statistics and classifier two-sample test of the simulated survey against the real sample"
     real = sample_dir()
-    for scale in scales:
+    for scale in scales.split():
         d = Path(out)/scale
         t0 = time.time()
         if not (d/'survey'/'catalog.csv').exists(): simulate_survey(n, d/'survey', scale=scale, workers=workers, progress=False)

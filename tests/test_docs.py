@@ -169,9 +169,13 @@ def _browser():
     "Skip the rest of a test without Chromium, unless DOCS_TEST_REQUIRE_BROWSER=1 (CI), where it fails instead"
     if not CHROMIUM and os.environ.get('DOCS_TEST_REQUIRE_BROWSER')!='1': pytest.skip('no chromium on PATH (apt-get install chromium)')
 
+SITE = Path(os.environ.get('DOCS_SITE') or ROOT/'_docs') # CI builds the site once, executing the notebooks, and names it here
+
 @pytest.fixture(scope='module')
 def site():
-    "The project's site built into _docs/ as `nbdev_docs` would process it: `python tools/build_docs.py --no_exec`"
+    """The project's site: the one in $DOCS_SITE (CI's executing build, whose pages it lists in `pages.json`), else built
+    into _docs/ as `nbdev_docs` would process it (`python tools/build_docs.py --no_exec`)"""
+    if os.environ.get('DOCS_SITE'): return build_docs.read_pages(SITE)
     start = time.time()
     pages = build_docs.build_docs(execute=False, quiet=True)
     print(f'docs built in {time.time()-start:.0f} s')
@@ -179,7 +183,7 @@ def site():
 
 def test_build_writes_every_notebook(site):
     "One page per notebook, index first, named as nbdev names them; nbdev's docs processing went through everywhere"
-    out = ROOT/'_docs'
+    out = SITE
     nbs = sorted(p.name for p in (ROOT/'nbs').glob('*.ipynb') if not p.name.startswith(('_', '.', 'index.')))
     assert [p['src'].name for p in site]==['index.ipynb']+nbs, 'index first, then the notebooks in file name order'
     assert site[0]['page']=='index.html' and (out/'index.html').exists()
@@ -189,7 +193,7 @@ def test_build_writes_every_notebook(site):
 
 def test_site_pages(site):
     "Every page has its title and the same sidebar, every exported name its show_doc heading and signature"
-    info = check_pages(ROOT/'_docs', site)
+    info = check_pages(SITE, site)
     failed = {p['page'] for p in site if p['error']}  # reported by test_build_writes_every_notebook
     missing = [f'{page}: {name}' for page,syms in _public_api().items() if page in info and page not in failed
                for anchor,name in syms.items()
@@ -199,7 +203,7 @@ def test_site_pages(site):
 
 def test_site_navigation(site):
     "Ids unique on each page, every internal anchor alive, no link into the unpublished repository, one stylesheet, a search box and a table of contents"
-    out = ROOT/'_docs'
+    out = SITE
     soups = {p['page']: BeautifulSoup((out/p['page']).read_text(encoding='utf-8'), 'html.parser') for p in site}
     ids = {n: [t['id'] for t in s.find_all(id=True)] for n, s in soups.items()}
     dup = {n: sorted({i for i in v if v.count(i) > 1}) for n, v in ids.items() if len(v) != len(set(v))}
@@ -236,7 +240,7 @@ SEARCH_JS = """(() => { const b = document.getElementById('docs-search'); b.valu
 def test_site_in_browser(site):
     "Every page renders with the sidebar beside the text, every image loads, nothing is requested from outside; the search box finds sections"
     _browser()
-    out = ROOT/'_docs'
+    out = SITE
     check_in_browser(out, site, shots=out)
     assert (out/'screenshot.png').stat().st_size > 10_000
     with serve(out) as base, Chromium() as b:

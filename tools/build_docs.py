@@ -454,12 +454,17 @@ def build_docs(nbs:str=None, # notebooks folder (default: settings.ini `nbs_path
             if not quiet: print(f"{p['src'].name} -> {out.name}/{p['page']} ({p['seconds']} s){' ERROR' if p['error'] else ''}")
         shutil.rmtree(tmp/'.proc')
         finish_site(tmp, pages, quiet)
+        (tmp/'pages.json').write_text(json.dumps([{**p, 'src': str(p['src'])} for p in pages], indent=1), encoding='utf-8')
         if out.exists(): shutil.rmtree(out)
         os.replace(tmp, out)
     finally: shutil.rmtree(tmp, ignore_errors=True)
     for p in pages:
         if p['error'] and not quiet: print(f"\n{p['src'].name}: {p['error']}", file=sys.stderr)
     return pages
+
+def read_pages(out:Path) -> list:
+    "The page dicts `build_docs` returned for the site in `out` (from its `pages.json`)"
+    return [{**p, 'src': Path(p['src'])} for p in json.loads((Path(out)/'pages.json').read_text(encoding='utf-8'))]
 
 def main(out:str=None, # site folder (default: settings.ini `doc_path`, `_docs`)
          no_exec:bool=False, # don't run the notebooks: stored outputs and `show_doc` signatures only

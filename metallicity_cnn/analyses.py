@@ -258,7 +258,7 @@ def _split_baselines(run:Path, model:GalaxyModel, catalog, images, out:Path, rba
     df = _run_split(run, catalog, images, model.targets, id_col, progress)
     tr, te = (df.split == 'train').to_numpy(), (df.split == 'test').to_numpy()
     X, fnames, fkind, note = _features(df, images, features, id_col)
-    bad = bad_magnitudes(df[catalog_magnitudes(df, fkind)]) if fkind != 'image' else np.zeros(len(df), bool)
+    bad = bad_magnitudes(df[catalog_magnitudes(df, fkind)]) if fkind in ('gri', 'ugriz') else np.zeros(len(df), bool) # image features: none missing
     left = dict(train=int((tr & bad).sum()), test=int((te & bad).sum()))
     if bad.any(): warnings.warn(f"{run}: {left['train']} training and {left['test']} test galaxies have a missing {fkind} magnitude (not finite, or a "
                                 "sentinel such as -9999): the mean predictor and the random forest train without them, and every method is scored without them")

@@ -200,6 +200,17 @@ def test_baselines_real_subset(run_dir, sample, small_catalog, tmp_path):
     assert [r.get_width() for r in ax[0].patches] == [b['metrics']['oh_p50'][k][s] for s in ('rmse', 'nmad') for k in methods]
     assert _png(plot_baselines(b)) == (out/'baselines.png').read_bytes() and (out/'baselines.pdf').stat().st_size > 5000
 
+def test_baselines_morphology(run_dir, sample, small_catalog, tmp_path):
+    "A forest on image colours and statmorph morphology, scored like the others, each method's RMSE against the CNN's paired"
+    r = mc('baselines', '--model', run_dir, '--catalog', small_catalog, '--images', sample/'images', '--out', tmp_path, '--no-rband', '--features', 'morphology')
+    b = load_json(tmp_path/'baselines.json')
+    assert (b['features'], b['feature_note']) == ('morphology', None) and list(b['methods']) == ['mean', 'random_forest_morphology', 'cnn_gri']
+    assert b['feature_names'][-3:] == ['sersic_n', 'elongation', 'colour_gradient'] and b['n_test'] == 24
+    p = pd.read_csv(tmp_path/'baseline_predictions.csv')
+    d = b['minus_cnn']['oh_p50']['random_forest_morphology']
+    assert d['diff'] == pytest.approx(rmse(p.oh_p50_random_forest_morphology, p.oh_p50) - rmse(p.oh_p50_cnn_gri, p.oh_p50), abs=1e-12)
+    assert d['ci68'][0] <= d['diff'] <= d['ci68'][1] and "minus the CNN's RMSE" in r
+
 def test_baselines_magnitudes(mass_run, survey, tmp_path):
     mc('baselines', '--model', mass_run, '--catalog', survey/'catalog.csv', '--images', survey/'images', '--out', tmp_path, '--no-rband')
     b = load_json(tmp_path/'baselines.json')

@@ -209,17 +209,21 @@ MORPH_FEATURES = ('r50', 'r90', 'concentration', 'asymmetry', 'smoothness', 'gin
 
 def morphology_features(files, # image files
                         workers:int=2, # processes measuring them
+                        measured:dict|None=None, # features of files measured before, by path: read from it and added to
                        ) -> tuple:
     "`(X, names)`: sizes, CAS, Gini-M20, Sérsic index, elongation and colour gradient of each image (`measure_cutout`); NaN where statmorph fails"
-    m = measure_cutouts(files, workers=workers, progress=False)
-    return m[list(MORPH_FEATURES)].to_numpy(float), list(MORPH_FEATURES)
+    measured = {} if measured is None else measured
+    if todo := [f for f in map(str, files) if f not in measured]:
+        m = measure_cutouts(todo, workers=workers, progress=False)
+        measured.update(zip(todo, m[list(MORPH_FEATURES)].to_numpy(float)))
+    return np.array([measured[str(f)] for f in files]).reshape(len(files), len(MORPH_FEATURES)), list(MORPH_FEATURES)
 
-def _features(df, images, features, id_col):
+def _features(df, images, features, id_col, measured=None):
     "`(X, names, kind, note)`: the random forest's features, the set used and, if it is not the one asked for, why"
     if features not in FEATURE_SETS: raise ValueError(f"features must be one of {', '.join(FEATURE_SETS)}, got '{features}'")
     if features == 'morphology':
         files = _jpegs(df, images, id_col, 'the random forest on morphology')
-        (Xc, nc), (Xm, nm) = image_colour_features(files), morphology_features(files)
+        (Xc, nc), (Xm, nm) = image_colour_features(files), morphology_features(files, measured=measured)
         return np.hstack([Xc, Xm]), nc + nm, 'morphology', None
     cols = catalog_magnitudes(df, features) if features != 'image' else None
     if cols is not None: return (*magnitude_features(df, cols, colours=features == 'ugriz'), features, None)
@@ -252,12 +256,12 @@ def _methods(rband, kind, note):
     return {(f'random_forest_{kind}' if k == 'random_forest' else k): (_rf_label(kind, note) if k == 'random_forest' else v)
             for k, v in METHODS.items() if rband or k != 'cnn_r'}
 
-def _split_baselines(run:Path, model:GalaxyModel, catalog, images, out:Path, rband, features, n_trees, min_samples_leaf, progress, **overrides):
+def _split_baselines(run:Path, model:GalaxyModel, catalog, images, out:Path, rband, features, n_trees, min_samples_leaf, progress, measured=None, **overrides):
     "`(predictions of the run's test galaxies by every method, n_train, feature kind, note, feature names, galaxies left out)`"
     meta, id_col = model.metas[0], model.id_col # the r-band CNN repeats one network's recipe (an ensemble's first member)
     df = _run_split(run, catalog, images, model.targets, id_col, progress)
     tr, te = (df.split == 'train').to_numpy(), (df.split == 'test').to_numpy()
-    X, fnames, fkind, note = _features(df, images, features, id_col)
+    X, fnames, fkind, note = _features(df, images, features, id_col, measured)
     bad = bad_magnitudes(df[catalog_magnitudes(df, fkind)]) if fkind in ('gri', 'ugriz') else np.zeros(len(df), bool) # image features: none missing
     left = dict(train=int((tr & bad).sum()), test=int((te & bad).sum()))
     if bad.any(): warnings.warn(f"{run}: {left['train']} training and {left['test']} test galaxies have a missing {fkind} magnitude (not finite, or a "
@@ -295,7 +299,8 @@ def baselines(run:str|Path, # model directory written by `train` (also `--ensemb
     "Mean predictor, random forest on photometry, r-band-only CNN and the run's CNN on the run's test galaxies (a cross-validation's: out of fold)"
     run, out = Path(run), check_output(out, [catalog, images, run])
     model = GalaxyModel.load(run)
-    parts = [_split_baselines(r, m, catalog, images, out/r.name if r != run else out, rband, features, n_trees, min_samples_leaf, progress, **overrides)
+    measured = {} # the morphology of each image, measured once for all the folds
+    parts = [_split_baselines(r, m, catalog, images, out/r.name if r != run else out, rband, features, n_trees, min_samples_leaf, progress, measured, **overrides)
              for r, m in _parts(run, model)]
     preds, (fkind, note, fnames) = pd.concat([p[0] for p in parts], ignore_index=True), parts[0][2:5]
     if len(preds) < MIN_COMPARED: warnings.warn(f"the methods are compared on {len(preds)} test galaxies, too few to tell them apart (fewer than {MIN_COMPARED}): "

@@ -30,8 +30,9 @@ __all__ = ['LABELS', 'FIGURE_FORMATS', 'GALLERY_ROWS', 'HIST_CMAP', 'IMAGE_BANDS
            'METAL', 'PAPER_MZR_CUTS', 'target_label', 'save_figure', 'gallery_selection', 'plot_gallery',
            'truth_pred_stats', 'plot_truth_pred', 'image_features', 'limit_regressor', 'is_simulated', 'survey_limits',
            'run_limits', 'coverage', 'calibration', 'uncertainty_stats', 'plot_uncertainty', 'mzr_residuals',
-           'scatter_ratio', 'binned_nmad', 'paper_scatter_ratio', 'mzr_stats', 'paper_cuts', 'plot_mzr', 'noise_floor',
-           'report_stats', 'report_metrics', 'report_figures', 'evaluation_split', 'evaluate_run', 'evaluate_cli']
+           'scatter_ratio', 'offset_correlation', 'binned_nmad', 'paper_scatter_ratio', 'mzr_stats', 'paper_cuts',
+           'plot_mzr', 'noise_floor', 'report_stats', 'report_metrics', 'report_figures', 'evaluation_split',
+           'evaluate_run', 'evaluate_cli']
 
 # %% ../nbs/07_evaluate.ipynb #147815f6
 LABELS = {'oh_p50': '12 + log(O/H)', 'lgm_tot_p50': r'log $M_*$ [$M_\odot$]'}
@@ -362,6 +363,26 @@ def scatter_ratio(logm, oh_true, oh_pred, # true masses, true and predicted meta
                 nmad_true=float(mad_std(rt)), nmad_pred=float(mad_std(rp)), fit_true=ct.tolist(), fit_pred=cp.tolist(), deg=deg,
                 n=int(len(logm)), n_boot=n_boot, estimator='NMAD about quadratic fits against true mass; bootstrap SD')
 
+def offset_correlation(logm, oh_true, oh_pred, # true masses, true and predicted metallicities
+                       oh_ref=None, # a reference predictor's metallicities (e.g. the MZR of the predicted mass), compared paired
+                       deg:int=2, # degree of the MZR fits
+                       n_boot:int=1000, # bootstrap resamples of the galaxies
+                       seed:int=0, # seed of the resampling
+                      ) -> dict:
+    "At fixed true mass, the correlation of the predicted offset from the MZR with the true offset (each about its own fit); with `oh_ref`, the same for it and the difference, paired"
+    x = [np.asarray(v, float) for v in (logm, oh_true, oh_pred) + ((oh_ref,) if oh_ref is not None else ())]
+    def _r(i, k): return float(np.corrcoef(mzr_residuals(x[0][i], x[1][i], deg)[1], mzr_residuals(x[0][i], x[k][i], deg)[1])[0, 1])
+    ks = range(2, len(x))
+    idx = np.random.default_rng(seed).integers(0, len(x[0]), (n_boot, len(x[0])))
+    boots = np.array([[_r(i, k) for k in ks] for i in idx]).reshape(n_boot, len(ks))
+    all_, q = np.arange(len(x[0])), lambda v, p: np.quantile(v, p).tolist() if n_boot else None
+    res = dict(r=_r(all_, 2), r_ci68=q(boots[:, 0], [0.16, 0.84]), n=len(x[0]), deg=deg)
+    if len(ks) > 1:
+        d = boots[:, 0] - boots[:, 1]
+        res.update(r_ref=_r(all_, 3), r_ref_ci68=q(boots[:, 1], [0.16, 0.84]),
+                   diff=res['r'] - _r(all_, 3), diff_ci68=q(d, [0.16, 0.84]), diff_ci95=q(d, [0.025, 0.975]))
+    return res
+
 # %% ../nbs/07_evaluate.ipynb #0f431d2d
 PAPER_MASS_BINS = tuple(np.arange(8.5, 11.5, 0.2).tolist()) # bin centres of Wu & Boada's scatter ratio (their `np.arange`)
 PAPER_HALF_WIDTH = 0.1 # their bins are the open intervals (centre - 0.1, centre + 0.1)
@@ -424,6 +445,8 @@ def mzr_stats(preds:pd.DataFrame, # predictions.csv rows: true `lgm_tot_p50` and
         zp = preds.loc[ok, f'{METAL}_pred'].to_numpy(float)
         res.update(oh_cnn=summarize(zp, zt, n_boot, seed), scatter_ratio=scatter_ratio(mt, zt, zp, n_boot=n_boot, seed=seed),
                    scatter_ratio_paper=_paper_ratio(mt, zp, mt, zt))
+        if ip.sum() > 10: # does the CNN see more than mass? its offsets at fixed true mass, against those of the MZR of its predicted mass
+            res['offset_correlation'] = offset_correlation(mt[ip], zt[ip], zp[ip], tremonti_mzr(mp[ip]), n_boot=n_boot, seed=seed)
     return res
 
 PAPER_MZR_CUTS = dict(true_mass_min=8.5, true_oh_min=8.25, true_oh_max=9.15) # the authors' final notebook 11 (commit 9b36a60, cells 7 and 32)
@@ -663,6 +686,11 @@ def evaluate_cli(model:str, # model directory written by `metallicity-cnn train`
         s = res['mzr']['scatter_ratio']
         print(f"MZR scatter ratio NMAD(CNN)/NMAD(true) {s['ratio']:.3f} ± {s['ratio_err']:.3f} (about quadratic fits); "
               f"the paper's binned estimator {_ratio_text(res['mzr']['scatter_ratio_paper'])}")
+    if 'mzr' in res and 'offset_correlation' in res['mzr']:
+        o = res['mzr']['offset_correlation']
+        print(f"MZR offsets at fixed true mass, correlation with the truth's: CNN {o['r']:.3f} [{o['r_ci68'][0]:.3f}, {o['r_ci68'][1]:.3f}], "
+              f"the MZR of its predicted mass {o['r_ref']:.3f}; difference {o['diff']:+.3f} [95%: {o['diff_ci95'][0]:+.3f}, {o['diff_ci95'][1]:+.3f}] "
+              f"(paired, {o['n']} galaxies)")
     if 'mzr' in res and sum(res['mzr']['n_outside_tremonti'].values()):
         print(f"MZR: masses outside 8.5-11.5 left out of the Tremonti relation: {res['mzr']['n_outside_tremonti']}")
     print(f"evaluate: report written to {out} ({len(res['figures'])} figures)")

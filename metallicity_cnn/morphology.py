@@ -259,11 +259,16 @@ def realism_test(real:str|Path, # directory of real cutouts (or a sample with im
                  overwrite:bool=False, # replace a test of other inputs in `out`
                 ) -> dict:
     "Cross-validate a CNN telling `real` from `sim` cutouts; its out-of-fold ROC AUC (0.5: indistinguishable) in `out/realism.json`"
+    import shutil
     from metallicity_cnn.crossval import crossval_run
     out = Path(out)
     inputs = dict(real=str(Path(real).resolve()), simulated=str(Path(sim).resolve()), n=n, folds=folds, epochs=epochs, seed=seed)
-    if (out/'realism.json').exists() and (old := load_json(out/'realism.json')['inputs']) != inputs and not overwrite:
-        raise ValueError(f"{out} holds a realism test of other inputs ({settings_diff(old, inputs)}); pass --overwrite to replace it")
+    if (out/'inputs.json').exists() and (old := load_json(out/'inputs.json')) != inputs: # a finished or an interrupted test
+        if not overwrite: raise ValueError(f"{out} holds a realism test of other inputs ({settings_diff(old, inputs)}); pass --overwrite to replace it")
+        for d in ('cv', 'images'): shutil.rmtree(out/d, ignore_errors=True) # its networks saw other cutouts under the same ids: none is kept
+        (out/'realism.json').unlink(missing_ok=True)
+    out.mkdir(parents=True, exist_ok=True)
+    save_json(inputs, out/'inputs.json')
     cat = _two_samples(real, sim, n, out)
     crossval_run(cat, out/'images', out/'cv', folds, ['is_simulated'], 'default', seed=seed, progress=progress, overwrite=overwrite,
                  epochs=epochs, pretrained='none')

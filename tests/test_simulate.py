@@ -172,3 +172,8 @@ def test_realism_commands(sample, tmp_path):
     assert res['n'] == 24 and 0 <= res['auc'] <= 1 and f"ROC AUC {res['auc']:.3f}" in r.stdout
     r = cli('realism', '--real', sample, '--sim', tmp_path/'sim', '--out', tmp_path/'rt', '--n', 10, '--folds', 2, '--epochs', 1, check=False)
     assert r.returncode == 1 and 'holds a realism test of other inputs' in r.stderr and "n: 12 -> 10" in r.stderr
+    cli('simulate', '--n', 12, '--out', tmp_path/'sim2', '--seed', 1, '--scale', 'petrosian')
+    first = (tmp_path/'rt'/'cv'/'fold0'/'model.pt').read_bytes()
+    cli('realism', '--real', sample, '--sim', tmp_path/'sim2', '--out', tmp_path/'rt', '--n', 12, '--folds', 2, '--epochs', 1, '--overwrite')
+    assert json.loads((tmp_path/'rt'/'realism.json').read_text())['inputs']['simulated'] == str((tmp_path/'sim2').resolve())
+    assert (tmp_path/'rt'/'cv'/'fold0'/'model.pt').read_bytes() != first # other cutouts under the same ids: retrained, not reused

@@ -17,10 +17,10 @@ with quiet_fastai():
                                    Rotate, Zoom, Brightness, Contrast, setup_aug_tfms)
 
 # %% auto #0
-__all__ = ['CATALOG_SUFFIXES', 'COLOUR_MODES', 'SPLITS', 'RESAMPLING', 'AUGMENTATIONS', 'check_ids', 'typed_ids', 'read_table',
-           'CatalogReport', 'image_size', 'is_image_store', 'load_catalog', 'make_split', 'make_folds', 'fold_split',
-           'resample_image', 'ResampleImage', 'load_image', 'image_stats', 'pixel_stats', 'TargetReader', 'ImageReader',
-           'augmentation', 'galaxy_dls']
+__all__ = ['CATALOG_SUFFIXES', 'COLOUR_MODES', 'SPLITS', 'RESAMPLING', 'RESAMPLE', 'AUGMENTATIONS', 'check_ids', 'typed_ids',
+           'read_table', 'CatalogReport', 'image_size', 'is_image_store', 'load_catalog', 'make_split', 'make_folds',
+           'fold_split', 'resample_image', 'ResampleImage', 'load_image', 'image_stats', 'pixel_stats', 'TargetReader',
+           'ImageReader', 'augmentation', 'galaxy_dls']
 
 # %% ../nbs/01_data.ipynb #55bc053e
 def _table_frame(t, # astropy `Table`
@@ -271,10 +271,11 @@ def fold_split(folds:np.ndarray, # fold of each row, from `make_folds`
 
 # %% ../nbs/01_data.ipynb #a0135de6
 RESAMPLING = ('area', 'bilinear')
+RESAMPLE = 'area' # how this library resamples images: what new models record in `model.json` (`input.resample`)
 
 def resample_image(im:Image.Image, # RGB image
                  size:int, # output side in pixels
-                 method:str='area', # 'area' (the library's) or 'bilinear' (models written before it recorded `resample`)
+                 method:str=RESAMPLE, # 'area' (the library's) or 'bilinear' (models written before it recorded `resample`)
                 ) -> Image.Image:
     "`im` resampled to `size`×`size`: 'area' is the mean of the pixels each output pixel covers when shrinking, bilinear when enlarging"
     if method not in RESAMPLING: raise ValueError(f"resample {method!r}: use one of {', '.join(RESAMPLING)}")
@@ -284,12 +285,12 @@ def resample_image(im:Image.Image, # RGB image
 class ResampleImage(Transform):
     "Item transform: a `PILImage` resampled by `resample_image`, as `load_image` resamples it for prediction"
     order = 1
-    def __init__(self, size:int, method:str='area'): self.size, self.method = size, method
+    def __init__(self, size:int, method:str=RESAMPLE): self.size, self.method = size, method
     def encodes(self, x:PILImage): return retain_type(resample_image(x, self.size, self.method), x)
 
 def load_image(fn:str|Path, # JPEG file
                size:int, # output side in pixels
-               resample:str='area', # see `resample_image`
+               resample:str=RESAMPLE, # see `resample_image`
               ) -> np.ndarray:
     "`uint8` array (3, size, size) of the RGB image at `fn` resampled to `size`; a one-band (grayscale) image is a `ValueError`"
     with Image.open(fn) as im:

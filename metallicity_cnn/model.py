@@ -105,7 +105,7 @@ class GalaxyModel:
 
     targets  = property(lambda self: list(self.meta['targets']), doc="target columns, in output order")
     size     = property(lambda self: self.meta['size'], doc="image side in pixels the networks see")
-    resample = property(lambda self: self.metas[0].get('input', {}).get('resample') or ('area' if self.metas[0].get('format_version', 1) >= 3 else 'bilinear'),
+    resample = property(lambda self: self.metas[0].get('input', {}).get('resample') or ('area' if self.metas[0].get('format_version', 1) >= 3 else 'bilinear'), # format 3: RESAMPLE
                         doc="how images are resampled to `size` (see `resample_image`), as in training: 'bilinear' for models written before format 3")
     gaussian = property(lambda self: bool(self.meta['gaussian']), doc="the networks predict a per-galaxy σ")
     id_col   = property(lambda self: self.meta.get('id_col', DEFAULT_ID), doc="id column of the catalogue it was trained on")

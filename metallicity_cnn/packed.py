@@ -82,7 +82,7 @@ def pack_images(catalog, # catalogue with an id column: file (CSV, FITS, ECSV), 
     return PackedStore(out)
 
 # %% ../nbs/01a_packed.ipynb #7f86871d
-def _resize(x:np.ndarray, size:int, resample:str='area') -> np.ndarray:
+def _resize(x:np.ndarray, size:int, resample:str=RESAMPLE) -> np.ndarray:
     "uint8 (3, H, W) resampled to `size` exactly as `load_image` resamples a decoded JPEG"
     return np.asarray(resample_image(Image.fromarray(np.ascontiguousarray(x.transpose(1, 2, 0))), size, resample)).transpose(2, 0, 1).copy()
 
@@ -123,7 +123,7 @@ def rows(self, ids) -> np.ndarray:
     return self.ids.get_indexer(pd.Index(np.asarray(ids, dtype=str)))
 
 @patch_to(PackedStore)
-def load(self, rows, size:int|None=None, resample:str='area') -> np.ndarray:
+def load(self, rows, size:int|None=None, resample:str=RESAMPLE) -> np.ndarray:
     "uint8 images (len(rows), 3, size, size) of `rows`, read in file order, resampled (see `resample_image`) to `size` if it differs"
     rows = np.asarray(rows, dtype=np.int64)
     order = np.argsort(rows, kind='stable')

@@ -234,7 +234,7 @@ def image_files(images, # a folder, one image file, a list of image files, or (w
     if not files: raise ValueError("no image files given")
     return ImageFiles((str(f), f) for f in files), pd.DataFrame({id_col: [str(f) for f in files]})
 
-def _batch_loader(src, size, resample='area'):
+def _batch_loader(src, size, resample):
     "Function of a list of ids returning `(uint8 batch or None, positions read, [(position, why) not read])`"
     if isinstance(src, ImageFiles): return lambda ids: _load_batch([src[i] for i in ids], size, resample)
     if not isinstance(src, PackedStore): return lambda ids: _load_batch([src/f'{i}.jpg' for i in ids], size, resample)

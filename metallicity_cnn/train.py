@@ -263,7 +263,7 @@ def fit_batch(r:dict, # recipe, from `get_recipe`
 
 INPUT = dict(bands='SDSS g, r, i in the JPEG blue, green, red channels', rendering="as the training images: SDSS ImgCutout 'getjpeg' colour JPEGs (asinh stretch) for SDSS cutouts, make_lupton_rgb for the simulated survey",
              scale='2 * petroR90_r / 0.396 / native_side arcsec per pixel (the 90% Petrosian radius spans ~25 px), as the training cutouts',
-             resample='area')
+             resample=RESAMPLE)
 
 def input_record(rep:CatalogReport, # of the training catalogue
                  size:int, # side the network sees

@@ -1,7 +1,7 @@
 """Tests of the evaluation report and the analyses: every figure is written (PNG and PDF), has its panels and labels, and
 draws the numbers of metrics.json; the baselines and the resolution study on tiny subsets; the Tremonti MZR at known
 points; coverage on synthetic Gaussian residuals."""
-import io, contextlib
+import io
 import numpy as np, pandas as pd, pytest
 from PIL import Image
 from scipy.stats import norm
@@ -10,16 +10,13 @@ from metallicity_cnn.simulate import simulate_survey
 from metallicity_cnn.relations import tremonti_mzr
 from metallicity_cnn.evaluate import (coverage, calibration, report_figures, report_metrics, mzr_stats, GALLERY_ROWS, FIGURE_FORMATS, _arr)
 from metallicity_cnn.analyses import plot_resolution, plot_baselines, METHODS
-from metallicity_cnn.cli import run_command
+from conftest import cli
 
 FIGS = ('gallery', 'truth_vs_pred', 'uncertainty')
 
 def mc(*args):
-    "Run `metallicity-cnn ARGS` in this process (the dispatcher of the console script); return its stdout"
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out): rc = run_command([str(a) for a in args])
-    assert rc == 0, (args, out.getvalue())
-    return out.getvalue()
+    "Run `metallicity-cnn ARGS` in this process (`conftest.cli`); return its stdout"
+    return cli(*args).stdout
 
 @pytest.fixture(scope='module')
 def survey(tmp_path_factory):

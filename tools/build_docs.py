@@ -26,6 +26,7 @@ import yaml
 from fastcore.script import anno_parser
 from fastcore.xtras import str2bool, working_directory
 from nbdev.config import get_config
+from nbdev.process import extract_directives
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -84,9 +85,9 @@ def _exec_proc(skip_flags, errors):
     return exec_cells
 
 def _no_eval(cell, skip_flags):
-    "True where `nbdev_test` would not run `cell`"
+    "True where `nbdev_test` would not run `cell`: the one rule, for the docs build and `tools/store_outputs.py` alike"
     if cell.cell_type!='code' or 'nbdev_export'+'(' in cell.source: return True
-    d = getattr(cell, 'directives_', {}) or {}
+    d = getattr(cell, 'directives_', None) or extract_directives(cell, remove=False)
     return d.get('eval:', [''])[0].lower()=='false' or bool(set(skip_flags) & d.keys())
 
 def process_nb(src:Path, # notebook to process

@@ -17,6 +17,7 @@ from PIL import Image
 from execnb.nbio import read_nb, write_nb
 from execnb.shell import CaptureShell
 from nbdev.process import extract_directives
+from nbdev.config import get_config
 
 def compact_image(data:str, width:int, max_png:int=60_000) -> tuple:
     "`(mime, base64)` of the base64 PNG `data` at most `width` pixels wide: a 256-colour palette PNG (plots), or a JPEG when that PNG is over `max_png` bytes (photographs)"
@@ -46,14 +47,13 @@ def _cut(txt, lines):
     ls = txt.splitlines(keepends=True)
     return txt if len(ls) <= lines else ''.join(ls[:lines]) + f'... ({len(ls) - lines} more lines)\n'
 
-FLAGS = ('slow', 'needs_bench') # settings.ini tst_flags: cells nbdev_test runs only when asked
+FLAGS = tuple(get_config().get('tst_flags', '').split()) # settings.ini tst_flags: cells nbdev_test runs only when asked
 
 def _skipper(flags):
-    "A `preproc` for `run_all` that skips `#| eval: false` cells and cells flagged with a test flag not in `flags`"
-    def skip(cell):
-        d = extract_directives(cell, remove=False)
-        return d.get('eval:') == ['false'] or any(f in d and f not in flags for f in FLAGS)
-    return skip
+    "A `preproc` for `run_all` that skips the cells `nbdev_test` skips (`build_docs._no_eval`), the test flags in `flags` run"
+    from build_docs import _no_eval
+    skip_flags = [f for f in FLAGS if f not in flags]
+    return lambda cell: _no_eval(cell, skip_flags)
 
 def store(path:Path, width:int, lines:int, flags=()) -> bool:
     "Execute the notebook at `path` and write it back with trimmed outputs; False (nothing written) if a cell failed"

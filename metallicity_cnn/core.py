@@ -15,10 +15,10 @@ from scipy.stats import binned_statistic
 # %% auto #0
 __all__ = ['SENTINEL', 'DEFAULT_ID', 'DEFAULT_TARGET', 'IMAGENET_STATS', 'METRICS_SCHEMA', 'METRICS_COMMANDS', 'METRICS_SPLITS',
            'STAT_KEYS', 'RUN_FILES', 'example_sample', 'rmse', 'nmad', 'bias', 'binned_stats', 'bootstrap_ci',
-           'summarize', 'paired_difference', 'check_unique_ids', 'interactive', 'LogProgress', 'track', 'check_memory',
-           'quiet_fastai', 'atomic_write', 'json_plain', 'save_json', 'load_json', 'json_floats', 'check_metrics',
-           'metrics_doc', 'save_metrics', 'load_metrics', 'ResumableCSV', 'settings_diff', 'check_output',
-           'output_lock']
+           'summarize', 'paired_difference', 'binomial_interval', 'coverage_text', 'check_unique_ids', 'interactive',
+           'LogProgress', 'track', 'check_memory', 'quiet_fastai', 'atomic_write', 'json_plain', 'save_json',
+           'load_json', 'json_floats', 'check_metrics', 'metrics_doc', 'save_metrics', 'load_metrics', 'ResumableCSV',
+           'settings_diff', 'check_output', 'output_lock']
 
 # %% ../nbs/00_core.ipynb #8e96074d
 SENTINEL = -9999.
@@ -27,7 +27,7 @@ DEFAULT_TARGET = 'oh_p50'
 IMAGENET_STATS = ([0.485, 0.456, 0.406], [0.229, 0.224, 0.225])
 
 # %% ../nbs/00_core.ipynb #500d2d58
-# The tests', notebooks' and benchmarks' locator of the shared real sample: not library API, so not in `__all__` nor the docs
+# The benchmarks' locator of the 400-galaxy real sample (tests and notebooks use `example_sample`): not library API, so not in `__all__` nor the docs
 SAMPLE_ENV = 'METALLICITY_CNN_SAMPLE' # environment variable naming the sample's directory
 
 def sample_dir(start:str|Path|None=None, # directory to search upward from (default: the working directory)
@@ -123,6 +123,25 @@ def paired_difference(pred_a, pred_b, true, # two methods' predictions of the sa
     idx = np.random.default_rng(seed).integers(0, len(t), (n_boot, len(t)))
     d = np.array([stat(a[i], t[i]) - stat(b[i], t[i]) for i in idx])
     return dict(diff=float(stat(a, t) - stat(b, t)), ci68=np.quantile(d, [0.16, 0.84]).tolist(), ci95=np.quantile(d, [0.025, 0.975]).tolist(), n=len(t))
+
+# %% ../nbs/00_core.ipynb #ea159c45
+def binomial_interval(k, # number of successes (galaxies within their error bar)
+                      n, # number of trials (galaxies)
+                      level:float=0.6827, # probability of the interval
+                     ) -> list:
+    "Wilson score interval `[lo, hi]` of the proportion `k/n` (NaNs when `n` is 0)"
+    if n <= 0: return [float('nan'), float('nan')]
+    from scipy.stats import norm
+    z, p = norm.ppf(0.5 + level/2), k / n
+    mid, half = (p + z*z/(2*n)) / (1 + z*z/n), z * np.sqrt(p*(1 - p)/n + z*z/(4*n*n)) / (1 + z*z/n)
+    return [float(mid - half), float(mid + half)]
+
+def coverage_text(metrics:dict, # one target's metrics, with `coverage68` (and `coverage68_ci68`), ...
+                  level:int=68, # 68 or 95
+                 ) -> str:
+    "The coverage at `level` as printed: the fraction and its Wilson 68% interval"
+    ci = metrics.get(f'coverage{level}_ci68')
+    return f"{metrics[f'coverage{level}']:.2f}" + (f" [{ci[0]:.2f}, {ci[1]:.2f}]" if ci else '')
 
 # %% ../nbs/00_core.ipynb #fe2d6061
 def check_unique_ids(df, # catalogue

@@ -290,8 +290,10 @@ def uncertainty_stats(pred, true, # predictions and true values
                                   rms_error=json_floats(rms))
     if sigma is not None:
         sigma = np.asarray(sigma, float)
-        res.update(sigma_median=float(np.median(sigma)), coverage68=coverage(pred, true, sigma),
-                   coverage95=coverage(pred, true, sigma, 0.9545), calibration=calibration(pred, true, sigma),
+        n = int(np.sum(np.isfinite(pred - true) & np.isfinite(sigma)))
+        c68, c95 = coverage(pred, true, sigma), coverage(pred, true, sigma, 0.9545)
+        res.update(sigma_median=float(np.median(sigma)), coverage68=c68, coverage68_ci68=binomial_interval(round(c68 * n), n),
+                   coverage95=c95, coverage95_ci68=binomial_interval(round(c95 * n), n), calibration=calibration(pred, true, sigma),
                    calibration_spread=calibration(pred, true, spread))
     return res
 
@@ -551,7 +553,7 @@ def report_stats(preds:pd.DataFrame, # predictions.csv rows: id, true targets, `
         res['binned'][t] = truth_pred_stats(pred, true)
         res['gallery'][t] = gallery_selection(ids, pred, true, n_gallery, seed)
         res['uncertainty'][t] = u = uncertainty_stats(pred, true, spread, sigma)
-        per[t].update({k: u[k] for k in ('coverage68', 'coverage95') if k in u})
+        per[t].update({k: u[k] for k in ('coverage68', 'coverage68_ci68', 'coverage95', 'coverage95_ci68') if k in u})
     res['metrics'][split] = per
     if _has_mzr(preds, targets): res['mzr'] = mzr_stats(preds, n_boot, seed)
     return res
@@ -677,7 +679,7 @@ def evaluate_cli(model:str, # model directory written by `metallicity-cnn train`
         print(f"{t}: RMSE {v['rmse']:.4f} [{v['rmse_ci68'][0]:.4f}, {v['rmse_ci68'][1]:.4f}] "
               f"NMAD {v['nmad']:.4f} bias {v['bias']:+.4f} n {v['n']}")
         u = res['uncertainty'][t]
-        if 'coverage68' in u: print(f"{t}: 68% coverage of the uncertainty head {u['coverage68']:.3f}")
+        if 'coverage68' in u: print(f"{t}: coverage of the error bars: 68% {coverage_text(u, 68)}, 95% {coverage_text(u, 95)} (Wilson 68% intervals)")
     if res.get('limits'):
         l = res['limits']
         print(f"oh_p50: information limit {l['information_limit']:.4f} [{l['information_limit_ci68'][0]:.4f}, {l['information_limit_ci68'][1]:.4f}] "

@@ -4,7 +4,7 @@
 
 # %% ../nbs/04a_model.ipynb #c2bc5f21
 from __future__ import annotations
-import os, shutil, tempfile
+import io, os, shutil, tempfile
 from pathlib import Path
 import numpy as np, pandas as pd, torch, torchvision, fastai
 from fastcore.basics import patch_to
@@ -57,12 +57,13 @@ def save_model(model:nn.Module, # trained network
 def _write_weights(model:nn.Module, path:Path):
     "`path/model.pt`: the plain tensor state_dict of `model`, written atomically"
     sd = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    buf = io.BytesIO(); torch.save(sd, buf) # serialised in memory, so that a failed write is the OS's error, not torch's 'enforce fail'
     try:
-        with atomic_write(Path(path)/'model.pt', 'wb') as f: torch.save(sd, f)
-    except RuntimeError as e: # torch reports a full disk as an internal 'enforce fail'
+        with atomic_write(Path(path)/'model.pt', 'wb') as f: f.write(buf.getbuffer())
+    except OSError as e:
         free = shutil.disk_usage(Path(path)).free
-        raise OSError(f"could not write {Path(path)/'model.pt'} ({free / 2**20:,.0f} MiB free on its disk; the weights take "
-                      f"{sum(v.numel() * v.element_size() for v in sd.values()) / 2**20:,.0f} MiB): {str(e).splitlines()[0][:200]}") from None
+        raise OSError(f"could not write model.pt: {e.strerror or e} ({free / 2**20:,.0f} MiB free on its disk; "
+                      f"the weights take {buf.tell() / 2**20:,.0f} MiB)") from None
 
 def _write_meta(meta:dict, path:Path):
     "The one writer of `model.json`: `meta` with the format version and the library versions"
@@ -108,6 +109,8 @@ class GalaxyModel:
     resample = property(lambda self: self.metas[0].get('input', {}).get('resample') or ('area' if self.metas[0].get('format_version', 1) >= 3 else 'bilinear'), # format 3: RESAMPLE
                         doc="how images are resampled to `size` (see `resample_image`), as in training: 'bilinear' for models written before format 3")
     gaussian = property(lambda self: bool(self.meta['gaussian']), doc="the networks predict a per-galaxy σ")
+    err_basis = property(lambda self: self.meta.get('err_basis') or ('single' if self.meta.get('source') == 'crossval' else 'ensemble'),
+                         doc="what `err_scale` was fitted on: 'single' networks' errors (a cross-validation, out of fold) or the 'ensemble''s own")
     id_col   = property(lambda self: self.meta.get('id_col', DEFAULT_ID), doc="id column of the catalogue it was trained on")
     is_ensemble = property(lambda self: self.meta.get('kind') == 'ensemble', doc="more than one network, combined")
     def __len__(self): return len(self.nets)
@@ -165,6 +168,9 @@ def _write_dir(path:Path, write):
         if old: os.rename(path, old)
         os.rename(tmp, path)
         if old: shutil.rmtree(old)
+    except OSError as e:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise type(e)(f"{path} was not written{' (the run there is unchanged)' if path.exists() else ''}: {e.strerror or e}") from None
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True); raise
 
@@ -279,10 +285,14 @@ def ensemble(cls, path:str|Path, # ensemble directory (written: `model.json`)
 def ensemble_err(member_std, # spread of the members' predictions, per galaxy
                  k:float, # calibrated scale, from `err_scale`
                  sigma=None, # the members' σ (uncertainty head) per galaxy; None for networks without one
+                 single_members:int|None=None, # `k` was fitted on single networks' errors (a fold ensemble): its number of members
                 ):
-    "1σ error bar of an ensemble's mean prediction: `sqrt((k u)² + member_std²)`, `u` the head's σ (or 1 without a head)"
-    u = 1. if sigma is None else np.asarray(sigma, float)
-    return np.sqrt((k * u)**2 + np.asarray(member_std, float)**2)
+    """1σ error bar of an ensemble's mean prediction, `u` the head's σ (or 1 without a head). With `k` fitted on the
+    ensemble's own predictions: `sqrt((k u)² + member_std²)`. With `k` fitted on single networks (`single_members` = M):
+    one network's error `(k u)²` less what averaging M members removes, `(1 - 1/M) member_std²`, never below `(k u)²/M`"""
+    ku2, s2 = (k * (1. if sigma is None else np.asarray(sigma, float)))**2, np.asarray(member_std, float)**2
+    if single_members is None: return np.sqrt(ku2 + s2)
+    return np.sqrt(np.maximum(ku2 - (1 - 1/single_members) * s2, ku2 / single_members))
 
 def level_scale(ratios, # |residual| / stated error of each calibration galaxy
                 level:float=0.6827, # fraction of the galaxies to hold
@@ -301,4 +311,3 @@ def err_scale(pred, true, # predictions and true values of the calibration galax
     "Smallest `k` such that `|pred - true| <= ensemble_err(member_std, k, sigma)` for a fraction `level` of the galaxies"
     r2 = (np.asarray(pred, float) - np.asarray(true, float))**2 - np.asarray(member_std, float)**2 # what the spread leaves unexplained
     return level_scale(np.sqrt(np.clip(r2, 0, None)) / (1. if sigma is None else np.asarray(sigma, float)), level)
-

@@ -194,13 +194,13 @@ def model_batch(model:GalaxyModel, # the model
                      f'{t}_member_std': mu[..., j].std(0, ddof=1) if len(nets) > 1 else np.zeros(len(x)),
                      f'{t}_sigma': np.sqrt((sigma[..., j]**2).mean(0))})
         if 'err_scale' in model.meta:
-            cols[f'{t}_err'] = ensemble_err(cols[f'{t}_member_std'], model.meta['err_scale'][j], cols[f'{t}_sigma'] if model.gaussian else None)
+            cols[f'{t}_err'] = ensemble_err(cols[f'{t}_member_std'], model.meta['err_scale'][j], cols[f'{t}_sigma'] if model.gaussian else None,
+                                            len(nets) if model.err_basis == 'single' else None)
     return cols
 
 def _rows(ids, cols, header):
     "One output row per galaxy: its id, then the columns of `header` (after the id) as text to 5 decimals"
     return [[id_] + [f'{cols[c][i]:.5f}' for c in header[1:]] for i, id_ in enumerate(ids)]
-
 
 # %% ../nbs/05_predict.ipynb #09d8c507
 def _load_batch(files, size, resample):
@@ -334,7 +334,6 @@ def _column_info(col, targets, id_col, tta=True):
     views = f' ({_VIEWS[m]})' if m == 'none' else f', mean over {_VIEWS[m]}'
     desc = f'0: {_VIEWS[m]}' if m == 'none' and kind == 'tta_std' else _DESCRIPTIONS[kind].format(t=t, what=what, views=views, tta_views=_VIEWS[m])
     return (unit if kind == 'pred' else unit and 'dex'), desc
-
 
 # %% ../nbs/05_predict.ipynb #f0a1b2c5
 def prediction_table(df:pd.DataFrame, # predictions, as `predict` returns them

@@ -41,8 +41,11 @@ def _coverage(m, t):
     "`coverage68`/`coverage95` of the error bar the predictions state (`<t>_err` of an ensemble, else `<t>_sigma`), none without one"
     e = next((m[f'{t}_{k}'] for k in ('err', 'sigma') if f'{t}_{k}' in m), None)
     if e is None: return {}
-    r = np.abs(m[f'{t}_pred'] - m[t])
-    return {f'coverage{l}': float(np.mean(r <= norm.ppf(0.5 + p/2) * e)) for l, p in ((68, 0.6827), (95, 0.9545))} # ±1σ and ±2σ
+    r, res = np.abs(m[f'{t}_pred'] - m[t]), {}
+    for l, p in ((68, 0.6827), (95, 0.9545)): # ±1σ and ±2σ, with the Wilson 68% interval of each fraction
+        k = int(np.sum(r <= norm.ppf(0.5 + p/2) * e))
+        res.update({f'coverage{l}': k / len(r), f'coverage{l}_ci68': binomial_interval(k, len(r))})
+    return res
 
 def split_metrics(preds:pd.DataFrame, # output of `predict`
                   truth:pd.DataFrame, # catalogue rows with the true targets
@@ -58,7 +61,6 @@ def split_metrics(preds:pd.DataFrame, # output of `predict`
         res[t] = summarize(m[f'{t}_pred'], m[t], n_boot=n_boot) | _coverage(m, t)
         if baseline is not None: res[t]['rmse_mean_predictor'] = rmse(np.full(len(m), baseline[i]), m[t])
     return res
-
 
 # %% ../nbs/06_train.ipynb #35f64cd0
 def split_rows(run:str|Path, # run directory with `split.csv`
@@ -423,4 +425,4 @@ def train_cli(catalog:str, # catalogue of galaxies (CSV, FITS or ECSV) with the 
     for s, per in m.get('metrics', {}).items(): # nothing on the ranks other than 0 of a distributed run
         for t, v in per.items():
             print(f"{s:5s} {t}: RMSE {v['rmse']:.4f} NMAD {v['nmad']:.4f} bias {v['bias']:+.4f} n {v['n']} "
-                  f"(mean predictor RMSE {v['rmse_mean_predictor']:.4f})" + (f"; coverage of the error bars: 68% {v['coverage68']:.2f}, 95% {v['coverage95']:.2f}" if 'coverage68' in v else ''))
+                  f"(mean predictor RMSE {v['rmse_mean_predictor']:.4f})" + (f"; coverage of the error bars: 68% {coverage_text(v, 68)}, 95% {coverage_text(v, 95)}" if 'coverage68' in v else ''))

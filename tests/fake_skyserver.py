@@ -1,5 +1,5 @@
 """A SkyServer look-alike on 127.0.0.1 for tests and benchmarks, answering in the shapes of the real SkyServerWS (the
-sources are cited in nbs/02_sdss.ipynb), serving the real images of the shared SDSS sample, with injectable faults and
+sources are cited in nbs/02_sdss.ipynb), serving the real images of the SDSS sample shipped with the package, with injectable faults and
 latency.
 
 SQL search (`format=csv`): a `#Table1` line, a header and the rows; the query runs as spExecuteSQL would run it: a query
@@ -22,7 +22,7 @@ import io, json, re, socket, time, threading, urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import numpy as np, pandas as pd
 from PIL import Image
-from metallicity_cnn.core import sample_dir
+from metallicity_cnn.core import example_sample
 
 SQL_PATH, CUTOUT_PATH = '/SkyServerWS/SearchTools/SqlSearch', '/SkyServerWS/ImgCutout/getjpeg'
 TABLES = ('SpecObj', 'Galaxy', 'GalSpecInfo', 'GalSpecExtra')
@@ -33,8 +33,8 @@ PHRASES = {502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout
 
 
 def make_catalog(n=None, start=0):
-    "Rows of the shared sample with made-up, distinct `specObjID`, `ra`, `dec` and `petroR90_r` (the sample has none)"
-    df = pd.read_csv(sample_dir()/'catalog.csv', dtype={'objID': str}).iloc[start:None if n is None else start+n]
+    "Rows of the shipped sample with made-up, distinct `specObjID`, `ra`, `dec` and `petroR90_r` (the sample has none)"
+    df = pd.read_csv(example_sample()/"catalog.csv", dtype={'objID': str}).iloc[start:None if n is None else start+n]
     df = df.reset_index(drop=True)
     i = np.arange(start, start + len(df))
     df['specObjID'] = [str(299489677444933632 + 1000*k) for k in i]
@@ -64,7 +64,7 @@ class FakeSkyServer:
         self.latency, self.slow_s, self.retry_after, self.max_rows = latency, slow_s, retry_after, max_rows
         self.faults, self.always, self.tables = dict(faults or {}), always, {t.lower() for t in tables}
         self.log, self._lock, self._cache = [], threading.Lock(), {}
-        self.images = sample_dir()/'images'
+        self.images = example_sample()/'images'
 
     def __enter__(self):
         self.httpd = ThreadingHTTPServer(('127.0.0.1', 0), _Handler)

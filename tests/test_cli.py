@@ -7,9 +7,9 @@ from metallicity_cnn.core import load_metrics
 def test_train_writes_run(run_dir):
     assert sorted(p.name for p in run_dir.iterdir()) == ['metrics.json', 'model.json', 'model.pt', 'split.csv']
     doc = load_metrics(run_dir)  # validated against the one metrics.json layout (metallicity_cnn.core.check_metrics)
-    assert doc['command'] == 'train' and doc['recipe'] == 'tiny' and doc['n_train'] == 72
+    assert doc['command'] == 'train' and doc['recipe'] == 'tiny' and doc['n_train'] == 36
     m = doc['metrics']
-    for s, n in (('valid', 24), ('test', 24)):
+    for s, n in (('valid', 12), ('test', 12)):
         v = m[s]['oh_p50']
         assert v['n'] == n and 0 < v['rmse'] < 1 and 0 < v['nmad'] < 1 and abs(v['bias']) < 1
         assert v['rmse_ci68'][0] <= v['rmse'] <= v['rmse_ci68'][1]
@@ -18,7 +18,7 @@ def test_train_writes_run(run_dir):
     assert meta['pretrained'] == 'random' and meta['normalisation'] == 'dataset'
     assert meta['recipe']['name'] == 'tiny' and meta['split_seed'] == 0 and 'fastai' in meta['versions']
     split = pd.read_csv(run_dir/'split.csv')
-    assert split.split.value_counts().to_dict() == {'train': 72, 'valid': 24, 'test': 24}
+    assert split.split.value_counts().to_dict() == {'train': 36, 'valid': 12, 'test': 12}
 
 def test_train_says_random_init(sample, small_catalog, tmp_path):
     r = cli('train', '--catalog', small_catalog, '--images', sample/'images', '--out', tmp_path/'r', '--recipe', 'tiny',
@@ -34,8 +34,8 @@ def test_train_chooses_the_recipe(sample, small_catalog, tmp_path):
     "Without --recipe, train picks one for the number of training galaxies and says which and why, in the log and model.json"
     r = cli('train', '--catalog', small_catalog, '--images', sample/'images', '--out', tmp_path/'r', '--epochs', 1, '--size', 16)
     meta = json.loads((tmp_path/'r'/'model.json').read_text())
-    assert meta['recipe']['name'] == 'default' and meta['recipe']['epochs'] == 1 and meta['n_train'] == 72
-    assert meta['recipe_reason'].startswith("chosen for this sample (recipe 'auto'): 72 training galaxies (fewer than 20000)")
+    assert meta['recipe']['name'] == 'default' and meta['recipe']['epochs'] == 1 and meta['n_train'] == 36
+    assert meta['recipe_reason'].startswith("chosen for this sample (recipe 'auto'): 36 training galaxies (fewer than 20000)")
     assert f"recipe 'default': {meta['recipe_reason']}" in r.stdout
 
 def test_train_ensemble_predict_evaluate(sample, small_catalog, tmp_path):
@@ -50,13 +50,13 @@ def test_train_ensemble_predict_evaluate(sample, small_catalog, tmp_path):
     cli('evaluate', '--model', out, '--catalog', small_catalog, '--images', sample/'images', '--out', tmp_path/'rep', '--split', 'test', '--no-figures')
     rep = load_metrics(tmp_path/'rep')
     test_m = load_metrics(out)['metrics']['test']['oh_p50']
-    assert rep['ensemble'] == 2 and rep['n'] == 24 and abs(rep['metrics']['test']['oh_p50']['rmse'] - test_m['rmse']) < 1e-4
+    assert rep['ensemble'] == 2 and rep['n'] == 12 and abs(rep['metrics']['test']['oh_p50']['rmse'] - test_m['rmse']) < 1e-4
     assert abs(rep['uncertainty']['oh_p50']['coverage68'] - test_m['coverage68']) < 1e-9 # the ensemble's error bar, on held-out galaxies
     pr = pd.read_csv(tmp_path/'rep'/'predictions.csv')
     assert {'oh_p50_member_std', 'oh_p50_err'} <= set(pr.columns)
     cli('baselines', '--model', out, '--catalog', small_catalog, '--images', sample/'images', '--out', tmp_path/'bl', '--no-rband', '--features', 'image')
     bl = json.loads((tmp_path/'bl'/'baselines.json').read_text())
-    assert bl['ensemble'] == 2 and bl['n_test'] == 24 and abs(bl['metrics']['oh_p50']['cnn_gri']['rmse'] - test_m['rmse']) < 1e-4
+    assert bl['ensemble'] == 2 and bl['n_test'] == 12 and abs(bl['metrics']['oh_p50']['cnn_gri']['rmse'] - test_m['rmse']) < 1e-4
 
 def test_predict_folder_and_catalog(run_dir, sample, catalog, tmp_path):
     imgs = tmp_path/'imgs'; imgs.mkdir()
@@ -117,10 +117,10 @@ def test_evaluate(run_dir, sample, small_catalog, tmp_path):
     assert doc['command'] == 'evaluate' and list(doc['metrics']) == ['test']
     m = doc['metrics']['test']['oh_p50']
     train_m = load_metrics(run_dir)['metrics']['test']['oh_p50']
-    assert m['n'] == 24 and abs(m['rmse'] - train_m['rmse']) < 1e-4
+    assert m['n'] == 12 and abs(m['rmse'] - train_m['rmse']) < 1e-4
     assert f"RMSE {m['rmse']:.4f}" in r.stdout
     pr = pd.read_csv(tmp_path/'rep'/'predictions.csv')
-    assert len(pr) == 24 and {'oh_p50', 'oh_p50_pred', 'oh_p50_tta_std'} <= set(pr.columns)
+    assert len(pr) == 12 and {'oh_p50', 'oh_p50_pred', 'oh_p50_tta_std'} <= set(pr.columns)
 
 def test_help_lists_every_option():
     r = cli('--help')

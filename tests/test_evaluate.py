@@ -86,7 +86,7 @@ def test_truth_vs_pred_panels(real_report, sample):
     np.testing.assert_array_equal(main.lines[1].get_ydata(), _arr(b['median_pred']))
     np.testing.assert_array_equal(main.lines[2].get_ydata(), _arr(b['median_pred']) + _arr(b['rmse']))
     # the binned numbers are those of the predictions
-    assert sum(b['n']) == len(m) == report_metrics(st)['oh_p50']['n'] == 24
+    assert sum(b['n']) == len(m) == report_metrics(st)['oh_p50']['n'] == 12
     assert g['rmse'] == pytest.approx(rmse(m.oh_p50_pred, m.oh_p50), abs=1e-12)
 
 def test_gallery_panels(real_report, sample):
@@ -120,7 +120,8 @@ def test_uncertainty_panels(real_report, mass_report, sample, survey):
         assert u['coverage68'] == coverage(m[f'{t}_pred'], m[t], m[f'{t}_sigma'])  # the error bar is <t>_sigma, not the TTA spread
         assert u['spread_coverage68'] == coverage(m[f'{t}_pred'], m[t], m[f'{t}_tta_std'])
         assert f"68% coverage {u['coverage68']:.2f}" in ax[2].lines[1].get_label()
-    assert '68% coverage of the uncertainty head' in mass_report[1]
+    lo, hi = u['coverage68_ci68']; assert lo < u['coverage68'] < hi # a fraction of 30 galaxies, with its Wilson interval
+    assert f"coverage of the error bars: 68% {u['coverage68']:.2f} [{lo:.2f}, {hi:.2f}]" in mass_report[1]
 
 def test_mzr_report(mass_report, survey):
     m, st = _load(mass_report[0])
@@ -182,7 +183,7 @@ def test_baselines_real_subset(run_dir, sample, small_catalog, tmp_path):
     r = mc('baselines', '--model', run_dir, '--catalog', small_catalog, '--images', sample/'images', '--out', out)
     b = load_json(out/'baselines.json')
     methods = ['mean', 'random_forest_image', 'cnn_r', 'cnn_gri']
-    assert (b['features'], b['features_requested']) == ('image', 'gri') and list(b['methods']) == methods and (b['n_train'], b['n_test']) == (72, 24)
+    assert (b['features'], b['features_requested']) == ('image', 'gri') and list(b['methods']) == methods and (b['n_train'], b['n_test']) == (36, 12)
     assert 'no g, r, i magnitudes' in b['feature_note'] and f"note: {b['feature_note']}" in r
     p = pd.read_csv(out/'baseline_predictions.csv', dtype={'objID': str})
     sp = pd.read_csv(run_dir/'split.csv', dtype={'objID': str})
@@ -202,7 +203,7 @@ def test_baselines_morphology(run_dir, sample, small_catalog, tmp_path):
     r = mc('baselines', '--model', run_dir, '--catalog', small_catalog, '--images', sample/'images', '--out', tmp_path, '--no-rband', '--features', 'morphology')
     b = load_json(tmp_path/'baselines.json')
     assert (b['features'], b['feature_note']) == ('morphology', None) and list(b['methods']) == ['mean', 'random_forest_morphology', 'cnn_gri']
-    assert b['feature_names'][-3:] == ['sersic_n', 'elongation', 'colour_gradient'] and b['n_test'] == 24
+    assert b['feature_names'][-3:] == ['sersic_n', 'elongation', 'colour_gradient'] and b['n_test'] == 12
     p = pd.read_csv(tmp_path/'baseline_predictions.csv')
     d = b['minus_cnn']['oh_p50']['random_forest_morphology']
     assert d['diff'] == pytest.approx(rmse(p.oh_p50_random_forest_morphology, p.oh_p50) - rmse(p.oh_p50_cnn_gri, p.oh_p50), abs=1e-12)

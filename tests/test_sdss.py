@@ -7,7 +7,7 @@ import numpy as np, pandas as pd, pytest
 from PIL import Image
 sys.path.insert(0, str(Path(__file__).parent))
 from fake_skyserver import FakeSkyServer, make_catalog
-from metallicity_cnn.core import load_json, sample_dir
+from metallicity_cnn.core import load_json, example_sample
 from metallicity_cnn.cli import run_command
 from metallicity_cnn.sdss import *
 
@@ -377,7 +377,7 @@ def test_retry_after_pauses_every_worker(tmp_path):
 
 def test_invalid_existing_files_are_fetched_again(tmp_path):
     cat = make_catalog(4)
-    good = sample_dir()/'images'/f'{cat.objID[0]}.jpg'
+    good = example_sample()/'images'/f'{cat.objID[0]}.jpg'
     (tmp_path/f'{cat.objID[0]}.jpg').write_bytes(good.read_bytes())
     (tmp_path/f'{cat.objID[1]}.jpg').write_bytes(good.read_bytes()[:500])  # truncated by some other tool
     with FakeSkyServer(cat) as fs:
@@ -448,5 +448,5 @@ def test_catalog_errors_are_user_errors(tmp_path, capsys):
 
 
 def test_real_sample_images_pass_validation():
-    files = sorted((sample_dir()/'images').glob('*.jpg'))
-    assert len(files) == 400 and all(check_jpeg(f.read_bytes()) is None for f in files)
+    files = sorted((example_sample()/'images').glob('*.jpg'))
+    assert len(files) == 60 and all(check_jpeg(f.read_bytes()) is None for f in files)

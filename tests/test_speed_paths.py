@@ -4,7 +4,7 @@ No timings are asserted here (those are in bench/)."""
 import os, sys, time, signal, subprocess, shutil, json
 from pathlib import Path
 import numpy as np, pandas as pd, pytest, torch
-from metallicity_cnn.core import sample_dir, load_json, load_metrics
+from metallicity_cnn.core import example_sample, load_json, load_metrics
 from metallicity_cnn.data import load_catalog, make_split, galaxy_dls
 from metallicity_cnn.learner import build_model
 from metallicity_cnn.model import save_model, load_model
@@ -13,7 +13,7 @@ from metallicity_cnn.predict import predict, bf16_native
 from metallicity_cnn.train import train_run
 from metallicity_cnn.cli import command_parser
 
-SAMPLE = sample_dir(Path(__file__).parent)
+SAMPLE = example_sample()
 CAT = pd.read_csv(SAMPLE/'catalog.csv', dtype={'objID': str})
 ENV = dict(os.environ, PYTHONWARNINGS='ignore', OMP_NUM_THREADS='1')
 
@@ -28,7 +28,7 @@ def _tiny_model(path, size=32):
 
 
 def _repeated_catalog(d, n):
-    "A catalogue of `n` ids whose images are symlinks to the 400 shared real images, repeated"
+    "A catalogue of `n` ids whose images are symlinks to the 60 shipped real images, repeated"
     imgs = d/'imgs'; imgs.mkdir(exist_ok=True)
     ids = [f'{CAT.objID[i % len(CAT)]}{i:06d}' for i in range(n)]
     for i, id_ in enumerate(ids): (imgs/f'{id_}.jpg').symlink_to(SAMPLE/'images'/f'{CAT.objID[i % len(CAT)]}.jpg')
@@ -133,15 +133,15 @@ class _no_compile_failure:
 
 def test_train_and_predict_from_packed_store(tmp_path):
     "`pack` (through the CLI's option parser) then training and prediction read the store instead of JPEGs"
-    sub = CAT.head(100)
+    sub = CAT
     sub.to_csv(tmp_path/'cat.csv', index=False)
     p = command_parser(pack_cli.__wrapped__)
     args = vars(p.parse_args(['--catalog', str(tmp_path/'cat.csv'), '--images', str(SAMPLE/'images'), '--out', str(tmp_path/'store')]))
     pack_cli.__wrapped__(**args)
     store = PackedStore(tmp_path/'store')
-    assert len(store) == 100 and store.size == 128
+    assert len(store) == 60 and store.size == 128
     m = train_run(tmp_path/'store'/'catalog.csv', tmp_path/'store', tmp_path/'run', recipe='tiny', progress=False)
-    assert (m['metrics']['valid']['oh_p50']['n'], m['metrics']['test']['oh_p50']['n']) == (20, 20)
+    assert (m['metrics']['valid']['oh_p50']['n'], m['metrics']['test']['oh_p50']['n']) == (12, 12)
     from_jpeg = predict(tmp_path/'run', SAMPLE/'images', sub, progress=False)
     from_store = predict(tmp_path/'run', tmp_path/'store', sub, progress=False)
     np.testing.assert_allclose(from_store.oh_p50_pred, from_jpeg.oh_p50_pred, atol=1e-5)
@@ -164,7 +164,7 @@ def test_pack_with_workers_in_a_spawned_daemon(tmp_path):
 def test_distributed_training_two_cpu_processes(tmp_path):
     "`torchrun --nproc_per_node 2 metallicity-cnn train` on the CPU (gloo) trains data-parallel and writes one run directory"
     pytest.importorskip('accelerate')
-    CAT.head(100).to_csv(tmp_path/'cat.csv', index=False)
+    CAT.to_csv(tmp_path/'cat.csv', index=False)
     cmd = ['torchrun', '--nproc_per_node', '2', '--master_port', '29533', '--no-python', 'metallicity-cnn', 'train',
            '--catalog', str(tmp_path/'cat.csv'), '--images', str(SAMPLE/'images'), '--out', str(tmp_path/'run'), '--recipe', 'tiny']
     r = subprocess.run(cmd, env=dict(ENV, ACCELERATE_USE_CPU='1'), capture_output=True, text=True, timeout=300, cwd=tmp_path)
@@ -175,9 +175,9 @@ def test_distributed_training_two_cpu_processes(tmp_path):
     meta, metrics = load_json(tmp_path/'run'/'model.json'), load_metrics(tmp_path/'run')['metrics']
     assert meta['world_size'] == 2
     assert meta['metrics'] == metrics
-    assert (metrics['valid']['oh_p50']['n'], metrics['test']['oh_p50']['n']) == (20, 20)
+    assert (metrics['valid']['oh_p50']['n'], metrics['test']['oh_p50']['n']) == (12, 12)
     assert np.isfinite(metrics['test']['oh_p50']['rmse'])
-    assert log.count('catalog: 100 rows read') == 1  # only rank 0 reports
+    assert log.count('catalog: 60 rows read') == 1  # only rank 0 reports
     model, _ = load_model(tmp_path/'run')
     with torch.no_grad(): y = model(torch.zeros(2, 3, 32, 32))
     assert y.shape == (2, 1) and torch.isfinite(y).all()

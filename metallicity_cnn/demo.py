@@ -51,7 +51,7 @@ def demo(out:str|Path='demo-run', # directory for the survey, the model and the 
 def summary(res:dict) -> str:
     "One short paragraph summarising a demo run"
     t = res['metrics']['test']['oh_p50']
-    lim = (f"information limit {t['information_limit']:.3f} dex, RMSE/limit {t['rmse_over_limit']:.2f}; "
+    lim = (f"information limit {t['information_limit']:.3f} dex, RMSE/limit {t['rmse_over_limit']:.2f} (the limit is a reference, not a bound); "
            f"realised floor {t['floor_realised']:.3f} dex (the intrinsic scatter); " if t.get('information_limit') else '')
     return (f"test RMSE {t['rmse']:.3f} dex, NMAD {t['nmad']:.3f} dex (n={t['n']}); {lim}"
             f"mean predictor RMSE {t['rmse_mean_predictor']:.3f} dex; wall time {res['wall_seconds']:.0f} s")

@@ -110,7 +110,7 @@ class GalaxyModel:
                         doc="how images are resampled to `size` (see `resample_image`), as in training: 'bilinear' for models written before format 3")
     gaussian = property(lambda self: bool(self.meta['gaussian']), doc="the networks predict a per-galaxy σ")
     err_basis = property(lambda self: self.meta.get('err_basis') or ('single' if self.meta.get('source') == 'crossval' else 'ensemble'),
-                         doc="what `err_scale` was fitted on: 'single' networks' errors (a cross-validation, out of fold) or the 'ensemble''s own")
+                         doc="what `err_scale` was fitted on: 'single' networks' errors (a cross-validation, out of fold) or 'ensemble', its own predictions")
     id_col   = property(lambda self: self.meta.get('id_col', DEFAULT_ID), doc="id column of the catalogue it was trained on")
     is_ensemble = property(lambda self: self.meta.get('kind') == 'ensemble', doc="more than one network, combined")
     def __len__(self): return len(self.nets)

@@ -17,13 +17,15 @@ The commands behind the outputs:
     python bench/realism.py                            # the synthetic survey against the real cutouts
     python bench/morphology_forest.py                  # a forest that sees morphology, out of fold on the real sample
     python bench/mzr_offsets.py                        # MZR offsets at fixed mass, on simulated surveys (the control)
+    metallicity-cnn crossval --catalog ../shared/data/sdss-dr14-sample/catalog.csv --images ../shared/data/sdss-dr14-sample/images --out bench/out/cv5 --folds 5
+    python bench/fold_coverage.py                      # the fold ensemble's error bars on 80 held-out galaxies
 """
 import argparse, io, json, platform, subprocess, time
 from pathlib import Path
 import numpy as np
 from PIL import Image
 from execnb.nbio import read_nb, write_nb, mk_cell
-from metallicity_cnn.core import load_json
+from metallicity_cnn.core import load_json, binomial_interval
 from metallicity_cnn.analyses import FEATURE_SETS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -32,10 +34,18 @@ CMD = dict(recipe='python bench/recipe_size.py',
            real='python bench/analyses.py real --out bench/out/an-real',
            sim='python bench/analyses.py synthetic --n 3000 --recipe demo --res-recipe demo --res-epochs 20 --out bench/out/an-sim',
            ens='python bench/train_real.py --seeds 0 1 2 3 4 && python bench/ensembles.py --seeds 0 1 2 3 4',
-           realism='python bench/realism.py', morph='python bench/morphology_forest.py', mzr='python bench/mzr_offsets.py')
+           realism='python bench/realism.py', morph='python bench/morphology_forest.py', mzr='python bench/mzr_offsets.py',
+           cv='metallicity-cnn crossval --catalog ../shared/data/sdss-dr14-sample/catalog.csv --images ../shared/data/sdss-dr14-sample/images --out bench/out/cv5 --folds 5',
+           coverage='python bench/fold_coverage.py')
 
 def f3(v, d=3): return '–' if v is None else f'{v:.{d}f}'
 def ci(st, k='rmse', d=3): return f"{f3(st[k], d)} [{f3(st[f'{k}_ci68'][0], d)}, {f3(st[f'{k}_ci68'][1], d)}]" if st.get(f'{k}_ci68') else f3(st[k], d)
+def cov(v, l=68):
+    "A coverage with its Wilson 68% interval (from the count when the metrics predate the recorded interval)"
+    c = v.get(f'coverage{l}')
+    if c is None: return '–'
+    lo, hi = v.get(f'coverage{l}_ci68') or binomial_interval(round(c * v['n']), v['n'])
+    return f"{c:.2f} [{lo:.2f}, {hi:.2f}]"
 def table(head, rows): return '\n'.join(['| ' + ' | '.join(head) + ' |', '|' + '---|' * len(head)] + ['| ' + ' | '.join(map(str, r)) + ' |' for r in rows])
 def load(p):
     p = ROOT/'bench'/'out'/p
@@ -54,32 +64,75 @@ def provenance(out:Path) -> str:
             f"`python bench/results.py`, from the outputs in `bench/out` written between {when(min)} and {when(max)}, on {cpu} "
             f"({torch.get_num_threads()} threads, no GPU; torch {torch.__version__}).")
 
-def headline(real, ens, sim) -> str:
-    "The table of the README: the paper's figures beside this library's, each with its command"
-    rows = [['CNN on SDSS *gri* images, test RMSE (NMAD)', f"{PAPER['rmse']} ({PAPER['nmad']}), ResNet-34, 128 px, ImageNet weights; 20,466 test galaxies", 'see below', '']]
+ROW = dict(cv='CNN on SDSS *gri* images, RMSE over all galaxies', ens='one network on one test split (spread over training seeds)',
+           rf='random forest, test RMSE', sim='synthetic survey (3,000 galaxies, 600 test): CNN RMSE, information limit, realised floor, baselines')
+
+def headline(real, ens, sim, cv=None, keep:dict|None=None) -> str:
+    """The table of the README: the paper's figures beside this library's, each with its command. Rows whose outputs are
+    missing are taken from `keep` (the table as it was, by first cell) when given, else left out"""
+    rows = {}
+    if cv:
+        o, fs = cv['metrics']['oof']['oh_p50'], cv['fold_spread']['oh_p50']['rmse']
+        rows['cv'] = [ROW['cv'], f"{PAPER['rmse']} (NMAD {PAPER['nmad']}) on 20,466 test galaxies; ResNet-34, 128 px, ImageNet weights, ~77,000 training galaxies",
+                      f"{ci(o)} out of fold over all {o['n']} galaxies of the real sample ({len(cv['folds'])}-fold cross-validation; per fold "
+                      f"{fs['mean']:.3f} ± {fs['sd']:.3f}); the truth's sd {f3(o['sd_true'])}, skill {f3(o['skill'], 2)}; ResNet-18 at 32 px from random initialisation",
+                      f"`{CMD['cv']}`"]
     if ens:
         r, single = ens['rows'], np.array(ens['single_rmse'])
-        nm = [r[f'single seed {s}']['nmad'] for s in ens['seeds']]
         key = next(k for k in r if k.startswith('seed ensemble'))
-        rows[0][2] = (f"one network: {single.mean():.3f} ± {single.std(ddof=1):.3f} (NMAD {np.mean(nm):.3f} ± {np.std(nm, ddof=1):.3f}), "
-                      f"{len(single)} seeds; {key}: {ci(r[key])} (NMAD {f3(r[key]['nmad'])}); {ens['n_test']} test galaxies of the 400-galaxy sample, "
-                      "ResNet-18 at 32 px from random initialisation")
-        rows[0][3] = f"`{ens['command']}`"
+        sd = r[f"single seed {ens['seeds'][0]}"].get('sd_true')
+        rows['ens'] = [ROW['ens'], '–', f"{single.mean():.3f} ± {single.std(ddof=1):.3f} (sd over {len(single)} seeds); {key}: {ci(r[key])}; "
+                       f"{ens['n_test']} test galaxies of split seed 0" + (f", the truth's sd {sd:.3f} (an easier split than the sample)" if sd else ''),
+                       f"`{ens['command']}`"]
     if real:
         b = real['baselines']['metrics']['oh_p50']
         rf = next(k for k in b if k.startswith('random_forest'))
-        rows.append(['random forest, test RMSE', f"{PAPER['rf']} (*gri* magnitudes)",
-                     f"{ci(b[rf])} on {FEATURE_SETS[real['baselines']['features']]}" + (' (the sample has no catalogue magnitudes)' if real['baselines'].get('feature_note') else '')
-                     + f"; mean predictor {f3(b['mean']['rmse'])}; {real['baselines']['n_test']} test galaxies",
-                     f"`{real['command']}`"])
+        rows['rf'] = [ROW['rf'], f"{PAPER['rf']} (*gri* magnitudes)",
+                      f"{ci(b[rf])} on {FEATURE_SETS[real['baselines']['features']]}" + (' (the sample has no catalogue magnitudes)' if real['baselines'].get('feature_note') else '')
+                      + f"; mean predictor {f3(b['mean']['rmse'])}; {real['baselines']['n_test']} test galaxies", f"`{real['command']}`"]
     if sim:
         t = sim['report']['metrics']['test']['oh_p50']
-        rows.append(['synthetic survey (3,000 galaxies, 600 test): CNN RMSE, information limit, realised floor, baselines', 'no counterpart',
-                     f"{ci(t)}; information limit {f3(t.get('information_limit'))} (RMSE/limit {f3(t.get('rmse_over_limit'), 2)}); "
-                     f"realised floor {f3(t.get('floor_realised'))} (the intrinsic scatter, a lower bound in expectation); "
-                     + '; '.join(f"{sim['baselines']['methods'][k]} {ci(v)}" for k, v in sim['baselines']['metrics']['oh_p50'].items() if k != 'cnn_gri'),
-                     f"`{sim['command']}`"])
-    return table(['', 'Wu & Boada (2019)', 'this library', 'command'], rows)
+        rows['sim'] = [ROW['sim'], 'no counterpart',
+                       f"{ci(t)}; information limit {f3(t.get('information_limit'))} (RMSE/limit {f3(t.get('rmse_over_limit'), 2)}); "
+                       f"realised floor {f3(t.get('floor_realised'))} (the intrinsic scatter, a lower bound in expectation); "
+                       + '; '.join(f"{sim['baselines']['methods'][k]} {ci(v)}" for k, v in sim['baselines']['metrics']['oh_p50'].items() if k != 'cnn_gri'),
+                       f"`{sim['command']}`"]
+    out = [rows.get(k) or (keep or {}).get(label) for k, label in ROW.items()]
+    return table(['', 'Wu & Boada (2019)', 'this library', 'command'], [r for r in out if r])
+
+def table_rows(md:str) -> dict:
+    "The rows of the first markdown table in `md`, by their first cell"
+    rows = [l.strip().strip('|').split(' | ') for l in md.splitlines() if l.startswith('| ') and not l.startswith('|---')]
+    return {r[0].strip(): [c.strip() for c in r] for r in rows[1:]}
+
+def read_crossval(d='cv5'):
+    "The metrics of a cross-validation in bench/out/`d`, with the name of the recipe its folds trained"
+    cv = load(f'{d}/metrics.json')
+    return cv and dict(cv, recipe_name=load(f'{d}/model.json')['recipe']['name'])
+
+def crossval_section(cv) -> str:
+    "The cross-validation of the whole real sample: the library's headline figure"
+    if not cv: return f"Not measured: run `{CMD['cv']}`."
+    o, fs = cv['metrics']['oof']['oh_p50'], cv['fold_spread']['oh_p50']
+    rows = [['out of fold, all galaxies', o['n'], ci(o, 'rmse', 4), ci(o, 'nmad', 4), f"{o['bias']:+.4f}", f3(o['sd_true']), f3(o['skill'], 3)]]
+    rows += [[f"fold {i}", v['oh_p50']['n'], ci(v['oh_p50'], 'rmse', 4), ci(v['oh_p50'], 'nmad', 4), f"{v['oh_p50']['bias']:+.4f}", f3(v['oh_p50'].get('sd_true')),
+              f3(v['oh_p50'].get('skill'), 3)] for i, v in cv['folds'].items()]
+    return (f"Every galaxy of the real sample predicted by a network that did not see it: a {len(cv['folds'])}-fold cross-validation "
+            f"(recipe `{cv['recipe_name']}`, fold seed {cv['fold_seed']}, training seed of fold i: {cv['seed']} + i). "
+            f"Per fold RMSE {fs['rmse']['mean']:.4f} ± {fs['rmse']['sd']:.4f} (mean ± sd over folds). sd is the truth's standard deviation over "
+            "the same galaxies, skill 1 − RMSE/sd. The error bars of the fold ensemble this run leaves behind are calibrated on these "
+            f"out-of-fold galaxies; how they hold on galaxies it never saw is the section after next. `{CMD['cv']}`\n\n"
+            + table(['galaxies', 'n', 'RMSE [68%]', 'NMAD [68%]', 'bias', 'sd', 'skill'], rows))
+
+def coverage_section(fc) -> str:
+    "The fold ensemble's error bars on galaxies that neither trained nor calibrated it"
+    if not fc: return f"Not measured: run `{CMD['coverage']}`."
+    rows = [[name, f"{v['within1']['fraction']:.2f} [{v['within1']['ci68'][0]:.2f}, {v['within1']['ci68'][1]:.2f}]",
+             f"{v['within2']['fraction']:.2f} [{v['within2']['ci68'][0]:.2f}, {v['within2']['ci68'][1]:.2f}]", f"{v['median_err']:.4f}"] for name, v in fc['rows'].items()]
+    return (f"The fold ensemble ({fc['members']} networks of a 5-fold cross-validation of the {fc['n_cv']} galaxies split seed 0 does not hold out; "
+            f"k = {fc['err_scale']:.4f} fitted out of fold) predicting the {fc['n_test']} held-out galaxies (RMSE {fc['test']['rmse']:.4f}). "
+            "Nominal: 0.68 within ±1 err, 0.95 within ±2 err; brackets are Wilson 68% intervals of the fractions. Nothing was chosen on these "
+            f"galaxies. `{fc['command']}`\n\n" + table(['error model', 'within ±1 err', 'within ±2 err', 'median err'], rows))
 
 def recipe_section(rs) -> str:
     if not rs: return f"Not measured in this run (`{CMD['recipe']}`)."
@@ -99,14 +152,16 @@ def copy_figure(src:Path, name:str, width:int=640) -> str:
 def ensembles_section(ens) -> str:
     if not ens: return f"Not measured in this run (`{CMD['ens']}`)."
     r = ens['rows']
-    rows = [[k, ci(v, 'rmse', 4), ci(v, 'nmad', 4), f"{v['bias']:+.4f}", f3(v.get('coverage68'), 2), f3(v.get('coverage95'), 2)] for k, v in r.items()]
+    rows = [[k, ci(v, 'rmse', 4), ci(v, 'nmad', 4), f"{v['bias']:+.4f}", cov(v), cov(v, 95)] for k, v in r.items()]
     s, o, fs = np.array(ens['single_rmse']), ens['oof'], ens['fold_spread']['rmse']
     return (f"The {ens['n_test']} test galaxies of split seed 0 of the 400-galaxy sample (validation {ens['n_valid']}); single networks "
             f"are the `default` recipe with training seeds {', '.join(map(str, ens['seeds']))}; the seed ensemble averages them, its error "
             "bars calibrated on the validation galaxies; the fold ensemble is the 5 networks of a 5-fold cross-validation of the other "
             f"320 galaxies, calibrated out of fold. `{ens['command']}`\n\n"
             + table(['model', 'RMSE [68%]', 'NMAD [68%]', 'bias', 'within ±1 err', 'within ±2 err'], rows)
-            + f"\n\nOne network: RMSE {s.mean():.4f} ± {s.std(ddof=1):.4f} (mean ± sd over {len(s)} seeds). Cross-validation of the 320: "
+            + (f"\n\nThe truth's standard deviation over these {ens['n_test']} galaxies is {sd:.3f} (over the {ens['oof']['n']} others: {ens['oof']['sd_true']:.3f}), so a skill "
+               f"1 − RMSE/sd of {1 - s.mean() / sd:.2f} for one network: this split is easier than the sample. " if (sd := next(iter(r.values())).get('sd_true')) else "\n\n")
+            + f"One network: RMSE {s.mean():.4f} ± {s.std(ddof=1):.4f} (mean ± sd over {len(s)} seeds). Cross-validation of the 320: "
             f"out-of-fold RMSE {ci(o, 'rmse', 4)} over {o['n']} galaxies, per fold {fs['mean']:.4f} ± {fs['sd']:.4f}.")
 
 def tta_section(t) -> str:
@@ -128,7 +183,7 @@ def analyses_section(a, name, cmd) -> str:
     rep, bl, res = a['report'], a['baselines'], a['resolution']
     out = [f"`{cmd}`", '']
     per = rep['metrics']['test']
-    rows = [[t, v['n'], ci(v, 'rmse', 4), ci(v, 'nmad', 4), f"{v['bias']:+.4f}", f3(v.get('coverage68'), 2), f3(v.get('coverage95'), 2)] for t, v in per.items()]
+    rows = [[t, v['n'], ci(v, 'rmse', 4), ci(v, 'nmad', 4), f"{v['bias']:+.4f}", cov(v), cov(v, 95)] for t, v in per.items()]
     out += ['The model (recipe `' + a['recipe'] + '`, with the uncertainty head) on its test galaxies:', '',
             table(['target', 'n', 'RMSE [68%]', 'NMAD [68%]', 'bias', 'within ±1σ', 'within ±2σ'], rows), '']
     t = per.get('oh_p50', {})
@@ -195,14 +250,31 @@ def read_analyses(d):
     cmd = (ROOT/'bench'/'out'/d/'command.txt').read_text().strip()
     return dict(report=rep, baselines=bl, resolution=res, recipe=recipe, dir=d, command=cmd)
 
+HEAD_NOTE = ("The paper trained on about 77,000 galaxies with ImageNet weights; the real-sample figures here come from a 400-galaxy sample "
+             "(320 training galaxies a fold, or 240 on one split) and random initialisation on a CPU, so they measure the library, not a "
+             "reproduction of the paper's number.")
+
+def write_headline(page:Path, index:Path):
+    "The results table of the README (`index`) and of the results page, from the outputs there are; rows without outputs stay as they were"
+    real, sim, ens, cv = read_analyses('an-real'), read_analyses('an-sim'), load('ensembles.json'), read_crossval()
+    for path, head in ((index, '## Results'), (page, '## Wu & Boada (2019) and this library')):
+        nb = read_nb(path)
+        c = next((c for c in nb.cells if c.cell_type == 'markdown' and c.source.startswith(head)), None)
+        if c is None: continue
+        keep = table_rows(c.source)
+        c.source = f"{head}\n\n{headline(real, ens, sim, cv, keep)}\n\n{HEAD_NOTE} Every figure, its date, commit and machine are on the results page" + \
+                   (" (`nbs/12_results.ipynb`, written by `python bench/results.py` from the benchmark outputs)." if path == index else ".")
+        write_nb(nb, path)
+
 def write_results(page:Path, index:Path):
     real, sim = read_analyses('an-real'), read_analyses('an-sim')
     ens, rs = load('ensembles.json'), load('recipe-size/recipe_size.json')
     md = [('# Results\n\n> What this library has measured, each number with the command that produced it, its sample size and its uncertainty.'),
           provenance(ROOT/'bench'/'out') + ' Intervals are 68% bootstrap intervals over the test galaxies unless a spread over seeds or folds is given.',
-          "## Wu & Boada (2019) and this library\n\n" + headline(real, ens, sim) + "\n\nThe paper trained on about 77,000 galaxies with ImageNet weights; "
-          "the real-sample figures here come from 240 training galaxies and random initialisation, so they measure the library, not a reproduction of the paper's number.",
+          "## Wu & Boada (2019) and this library\n\n" + headline(real, ens, sim, read_crossval()) + "\n\n" + HEAD_NOTE,
+          "## The real sample out of fold\n\n" + crossval_section(read_crossval()),
           "## The real sample: one network, a seed ensemble, a fold ensemble\n\n" + ensembles_section(ens),
+          "## Error bars of the fold ensemble on held-out galaxies\n\n" + coverage_section(load('fold-coverage/fold_coverage.json')),
           "## Test-time augmentation\n\n" + tta_section(load('tta.json')),
           "## Recipes and training-set size\n\nThe measurements behind `choose_recipe` (`recipe='auto'`): each recipe on the real sample and on simulated surveys "
           f"of two sizes, compared on the validation galaxies. `{CMD['recipe']}`\n\n" + recipe_section(rs),
@@ -216,12 +288,7 @@ def write_results(page:Path, index:Path):
     if nb is None: nb = read_nb(index); nb.metadata = {}
     nb.cells = cells
     write_nb(nb, page)
-    ix = read_nb(index)
-    c = next(c for c in ix.cells if c.cell_type == 'markdown' and c.source.startswith('## Results'))
-    c.source = ("## Results\n\n" + headline(real, ens, sim) + "\n\nThe first row's paper figure comes from about 77,000 training galaxies and ImageNet weights; "
-                "ours from 240 training galaxies and random initialisation on a CPU. Every figure, its date, commit and machine, and the figures behind the "
-                "recipe rule are on the results page (`nbs/12_results.ipynb`, written by `python bench/results.py` from the benchmark outputs).")
-    write_nb(ix, index)
+    write_headline(page, index)
     print(f"wrote {page} and the results table of {index}")
 
 def morphology_section() -> str:
@@ -252,7 +319,10 @@ def mzr_offsets_section() -> str:
             f"images never show, so ~0 is the right answer; under `mannucci` they follow the star formation the images carry. `{CMD['mzr']}`\n\n"
             + table(['relation', 'test galaxies', 'CNN r [68%]', 'mass-only r', 'difference [95%, paired]'], rows))
 
-SECTIONS = {'mzr': ("## Does the CNN see more than mass? (simulated surveys)", mzr_offsets_section, 'mzr-offsets'),
+SECTIONS = {'crossval': ("## The real sample out of fold", lambda: crossval_section(read_crossval()), 'cv5'),
+            'ensembles': ("## The real sample: one network, a seed ensemble, a fold ensemble", lambda: ensembles_section(load('ensembles.json')), 'cv320'),
+            'coverage': ("## Error bars of the fold ensemble on held-out galaxies", lambda: coverage_section(load('fold-coverage/fold_coverage.json')), 'fold-coverage'),
+            'mzr': ("## Does the CNN see more than mass? (simulated surveys)", mzr_offsets_section, 'mzr-offsets'),
             'realism': ("## How much the synthetic survey looks like the sky", realism_section, 'realism'),
             'morphology': ("## A forest that sees morphology", morphology_section, 'morphology-forest')} # sections --only can update
 
@@ -261,15 +331,25 @@ def update_section(page:Path, name:str):
     head, make, sub = SECTIONS[name]
     nb = read_nb(page)
     body = f"{head}\n\n{make()}\n\n{provenance(ROOT/'bench'/'out'/sub)}"
-    old = [c for c in nb.cells if c.cell_type == 'markdown' and c.source.startswith(head)]
-    if old: old[0].source = body
-    else: nb.cells.append(mk_cell(body, 'markdown'))
+    heads = [c.source.split('\n', 1)[0] for c in nb.cells]
+    if head in heads: nb.cells[heads.index(head)].source = body
+    else: # a new section goes where write_results puts it: before the first section that follows it there
+        later = ORDER[ORDER.index(head) + 1:]
+        nb.cells.insert(next((i for i, h in enumerate(heads) if h in later), len(nb.cells)), mk_cell(body, 'markdown'))
     write_nb(nb, page)
     print(f"updated the section '{head[3:]}' of {page}")
 
+ORDER = ["## Wu & Boada (2019) and this library", "## The real sample out of fold", "## The real sample: one network, a seed ensemble, a fold ensemble",
+         "## Error bars of the fold ensemble on held-out galaxies", "## Test-time augmentation", "## Recipes and training-set size",
+         "## Analyses of the real sample", "## Analyses of a synthetic survey", "## How much the synthetic survey looks like the sky",
+         "## A forest that sees morphology", "## Does the CNN see more than mass? (simulated surveys)"] # the sections, as write_results orders them
+
 if __name__ == '__main__':
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument('--only', choices=list(SECTIONS), help='update this section alone from its outputs, keeping the rest of the page')
+    p.add_argument('--only', choices=list(SECTIONS), nargs='+', help='update these sections alone from their outputs (and the headline table), keeping the rest of the page')
     a = p.parse_args()
-    if a.only: update_section(ROOT/'nbs'/'12_results.ipynb', a.only)
-    else: write_results(ROOT/'nbs'/'12_results.ipynb', ROOT/'nbs'/'index.ipynb')
+    page, index = ROOT/'nbs'/'12_results.ipynb', ROOT/'nbs'/'index.ipynb'
+    if a.only:
+        for name in a.only: update_section(page, name)
+        write_headline(page, index); print(f"updated the results table of {page} and {index} (rows without outputs unchanged)")
+    else: write_results(page, index)

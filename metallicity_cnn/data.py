@@ -55,7 +55,7 @@ def _read_file(path:Path, id_col:str) -> pd.DataFrame:
         return _table_frame(Table.read(path, format='ascii.ecsv' if path.suffix.lower() == '.ecsv' else None))
 
 _FLOAT_ID = r'[+-]?(\d+\.\d*|\.\d+)([eE][+-]?\d+)?|[+-]?\d+[eE][+-]?\d+' # how a number that went through float prints
-_INT_ID = r'-?[1-9]\d{0,17}|0' # an integer id that int64 holds
+_INT_ID = r'-?(?:[1-9]\d{0,17}|[1-8]\d{18})|0' # an integer id that int64 holds: up to 18 digits, or 19 below 9e18 (SDSS objIDs are 19)
 
 def check_ids(ids:pd.Series, # the id column as read
               id_col:str=DEFAULT_ID, # its name, for messages

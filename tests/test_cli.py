@@ -110,6 +110,11 @@ def test_predict_formats(run_dir, sample, catalog, tmp_path):
     assert 'TUNIT2' not in h and 'oxygen abundance' in h['TCOMM2'] and h['TCOMM2'].endswith('[dex]') # FITS readers do not parse dex
     r = cli('predict', '--model', run_dir, '--images', sample/'images', '--out', tmp_path/'p.parquet', check=False)
     assert r.returncode == 1 and '.csv, .ecsv or .fits' in r.stderr and 'Traceback' not in r.stderr
+    catalog.head(5).to_csv(tmp_path/'c.csv', index=False) # a CSV catalogue of 19-digit SDSS objIDs: FITS predictions join back to it
+    cli('predict', '--model', run_dir, '--images', sample/'images', '--catalog', tmp_path/'c.csv', '--out', tmp_path/'q.fits')
+    from astropy.table import join
+    q, c = Table.read(tmp_path/'q.fits'), Table.read(tmp_path/'c.csv')
+    assert q['objID'].dtype.kind == 'i' and len(join(c, q, keys='objID')) == 5
 
 def test_evaluate(run_dir, sample, small_catalog, tmp_path):
     r = cli('evaluate', '--model', run_dir, '--catalog', small_catalog, '--images', sample/'images', '--out', tmp_path/'rep', '--split', 'test')

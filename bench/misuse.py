@@ -65,7 +65,9 @@ def _cases(w:Path, s:Path, cat:Path, run:Path):
     yield ('a .tsv catalogue', 'tokenizer traceback', _run('predict', '--model', run, '--images', I, '--catalog', w/'c.tsv', '--out', w/'p7.csv'))
     yield ('predict --out naming an existing directory', 'traceback', pred(out='adir.csv'))
     yield ('train --target oh_p50 oh_p50', "'Columns must be same length as key'", _run('train', '--catalog', cat, '--images', I, '--out', w/'tt', '--target', 'oh_p50', 'oh_p50'))
-    yield ('evaluate --help names --target', "says 'pass --target' but has none", dict(code=None, s=None, last=str('--target' in subprocess.run([shutil.which('metallicity-cnn'), 'evaluate', '--help'], capture_output=True, text=True).stdout)))
+    df.rename(columns={'oh_p50': 'z'}).to_csv(w/'renamed.csv', index=False)
+    yield ("evaluate on a catalogue without the model's target", "says 'pass --target', which evaluate does not have",
+           _run('evaluate', '--model', run, '--images', I, '--catalog', w/'renamed.csv', '--out', w/'rep'))
     yield ('an empty objID', "'Out of range float values are not JSON compliant: nan'", _run('predict', '--model', run, '--images', I, '--catalog', w/'empty.csv', '--out', w/'p8.csv'))
     yield ("'#' comment lines above the header", 'tokenizer error', _run('predict', '--model', run, '--images', I, '--catalog', w/'comments.csv', '--out', w/'p9.csv'))
     yield ('objIDs that went through float', 'header-only CSV, exit 0', _run('predict', '--model', run, '--images', I, '--catalog', w/'floats.csv', '--out', w/'p10.csv'))
@@ -73,7 +75,7 @@ def _cases(w:Path, s:Path, cat:Path, run:Path):
     yield ('every image missing (predict)', 'header-only output, exit 0', _run('predict', '--model', run, '--images', w/'adir.csv', '--catalog', cat, '--out', w/'p11.csv'))
     yield ('an argument error (train --recipe nope)', '6-14 s (torch imported first)', _run('train', '--catalog', cat, '--images', I, '--out', w/'rn', '--recipe', 'nope'))
     yield ('--no-tta help', "'average over the 8 dihedral symmetries ... (default: True)'",
-           dict(code=None, s=None, last=' '.join(subprocess.run([shutil.which('metallicity-cnn'), 'predict', '--help'], capture_output=True, text=True).stdout.split('--no-tta', 1)[1].split('\n  --', 1)[0].split())[:160]))
+           dict(code=None, s=None, last=' '.join(subprocess.run([shutil.which('metallicity-cnn'), 'predict', '--help'], capture_output=True, text=True).stdout.split('\n  --no-tta', 1)[1].split('\n  --', 1)[0].split())[:160]))
     yield ('names that replace fastai.vision.all names', 'load_model, save_model, load_image, rmse, download_images, image_size',
            _py("import fastai.vision.all as f; import metallicity_cnn.all as m; print(sorted(set(m.__all__) & set(dir(f))) or 'none')", w))
     yield ("GalaxyModel.load(run).predict without importing predict", 'AttributeError',
@@ -89,7 +91,7 @@ def _cases(w:Path, s:Path, cat:Path, run:Path):
 def main(out:str='bench/out/misuse', # output directory
         ):
     "Rerun the stranger's misuse cases and print the before/after table"
-    s, out = sample_dir(), Path(out)
+    s, out = sample_dir(), Path(out).resolve()
     if out.exists(): shutil.rmtree(out)
     w = out/'work'; w.mkdir(parents=True)
     os.umask(0o022)

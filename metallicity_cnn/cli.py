@@ -6,6 +6,7 @@
 from __future__ import annotations
 import sys, argparse, inspect, shutil, warnings
 from importlib import import_module
+from pathlib import Path
 from types import UnionType
 from typing import Union, get_args, get_origin
 from fastcore.docments import docments
@@ -79,13 +80,31 @@ def _signature_only(name):
     exec(compile(code, where, 'exec'), ns)
     return ns[fn]
 
-def _check_arguments(name, argv) -> int|None:
-    "Exit status of an argument error or `--help` of command `name`, answered before its module (and torch) is imported; `None` when the arguments parse"
+def _recipe_names() -> list:
+    "The keys of `learner.RECIPES`, read from its source without importing it"
+    import ast
+    node = next(n for n in ast.parse(_source('metallicity_cnn.learner')).body
+                if isinstance(n, ast.Assign) and any(getattr(t, 'id', None) == 'RECIPES' for t in n.targets))
+    return [k.value for k in node.value.keys]
+
+def _early_error(args:dict) -> str|None:
+    "What is wrong with parsed arguments that needs no import to see: an input path that does not exist, an unknown recipe"
+    for k, what in (('catalog', 'catalog file'), ('images', 'images')):
+        if isinstance(args.get(k), str) and not Path(args[k]).exists(): return f"{what} {args[k]} does not exist"
+    if isinstance(args.get('model'), str) and not (Path(args['model'])/'model.json').is_file():
+        return f"{args['model']} is not a model directory: model.json is missing"
+    if isinstance(r := args.get('recipe'), str) and r != 'auto' and r not in (names := _recipe_names()):
+        return f"unknown recipe '{r}'; choose from {', '.join(names)}"
+
+def _check_arguments(name, argv, debug:bool=False) -> int|None:
+    """Exit status of an argument error or `--help` of command `name`, answered before its module (and torch) is imported,
+    as are inputs that do not exist and unknown recipes; `None` when nothing is wrong that can be seen without the import"""
     try: light = _signature_only(name)
     except Exception: return None # a signature that needs its module: checked after the import
-    try: command_parser(light, prog=f'metallicity-cnn {name}').parse_args(argv)
+    try: args = vars(command_parser(light, prog=f'metallicity-cnn {name}').parse_args(argv))
     except SystemExit as e: return e.code
-    return None
+    if debug or (why := _early_error(args)) is None: return None # with --debug the command itself raises, with its traceback
+    print(f"metallicity-cnn {name}: error: {why}", file=sys.stderr); return 1
 
 # %% ../nbs/08_cli.ipynb #4a3fc2b6
 class _HelpFormatter(argparse.HelpFormatter):
@@ -154,7 +173,7 @@ def run_command(argv:list) -> int:
     if name not in COMMANDS:
         print(f"metallicity-cnn: error: unknown command '{name}' (choose from {', '.join(COMMANDS)})", file=sys.stderr)
         return 2
-    if (code := _check_arguments(name, argv[1:])) is not None: return code
+    if (code := _check_arguments(name, argv[1:], debug)) is not None: return code
     func = _command(name)
     p = command_parser(func, prog=f'metallicity-cnn {name}')
     try: args = vars(p.parse_args(argv[1:]))
@@ -162,6 +181,11 @@ def run_command(argv:list) -> int:
     return _call(name, func, args, debug)
 
 # %% ../nbs/08_cli.ipynb #ae48aa5c
+def _warning_line(name:str): # the command's name
+    "A `warnings.formatwarning` for the command line: `metallicity-cnn NAME: warning: message`, one line, no source path"
+    return lambda message, category, filename, lineno, line=None: f"metallicity-cnn {name}: warning: {message}\n"
+
 def main():
     "Entry point of the `metallicity-cnn` console script"
+    warnings.formatwarning = _warning_line(next((a for a in sys.argv[1:] if not a.startswith('-')), '').strip())
     sys.exit(run_command(sys.argv[1:]))

@@ -326,16 +326,17 @@ class ImageReader:
     def __call__(self, r): return self.images/f'{r[self.id_col]}.jpg'
 
 # %% ../nbs/01_data.ipynb #187f342e
-AUGMENTATIONS = ('dihedral', 'paper', 'none')
+AUGMENTATIONS = ('dihedral', 'rotate', 'paper', 'none')
 
-def augmentation(name:str|bool='dihedral', # 'dihedral', 'paper' or 'none' (`True`/`False` for 'dihedral'/'none')
+def augmentation(name:str|bool='dihedral', # 'dihedral', 'rotate', 'paper' or 'none' (`True`/`False` for 'dihedral'/'none')
                 ) -> tuple:
     "`(item_tfms, batch_tfms)` of the training augmentation `name`"
     name = 'dihedral' if name is True else 'none' if name in (False, None) else name
     if name not in AUGMENTATIONS: raise ValueError(f"augment must be one of {list(AUGMENTATIONS)}, got {name!r}")
     if name == 'none': return [], []
-    extra = setup_aug_tfms([Rotate(max_deg=10., p=0.75), Zoom(max_zoom=1.1, p=1.), Brightness(max_lighting=0.05, p=1.), Contrast(max_lighting=0.05, p=1.)]) \
-        if name == 'paper' else [] # as fastai 0.7: RandomRotate with p = 0.75, zoom and lighting on every image
+    extra = (setup_aug_tfms([Rotate(max_deg=10., p=0.75), Zoom(max_zoom=1.1, p=1.), Brightness(max_lighting=0.05, p=1.), Contrast(max_lighting=0.05, p=1.)])
+             if name == 'paper' else # as fastai 0.7: RandomRotate with p = 0.75, zoom and lighting on every image
+             [Rotate(max_deg=45., p=1., pad_mode='reflection')] if name == 'rotate' else []) # with the flips: any angle; corners from the sky beside them
     return [DihedralItem(p=1.)], extra
 
 # %% ../nbs/01_data.ipynb #130c5857
@@ -346,7 +347,7 @@ def galaxy_dls(df:pd.DataFrame, # validated catalogue
                size:int=64, # image side in pixels
                bs:int=32, # batch size
                stats=None, # normalisation `(mean, std)`; `None` computes them from the training images
-               augment:str|bool='dihedral', # training augmentation: 'dihedral', 'paper' or 'none' (see `augmentation`)
+               augment:str|bool='dihedral', # training augmentation: 'dihedral', 'rotate', 'paper' or 'none' (see `augmentation`)
                id_col:str=DEFAULT_ID, # id column
                seed:int|None=None, # seed of the shuffling
                num_workers:int=0, # data loading processes

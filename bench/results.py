@@ -19,6 +19,7 @@ The commands behind the outputs:
     python bench/mzr_offsets.py                        # MZR offsets at fixed mass, on simulated surveys (the control)
     metallicity-cnn crossval --catalog ../shared/data/sdss-dr14-sample/catalog.csv --images ../shared/data/sdss-dr14-sample/images --out bench/out/cv5 --folds 5
     python bench/fold_coverage.py                      # the fold ensemble's error bars on 80 held-out galaxies
+    python bench/candidates.py                         # small-sample recipes against default, out of fold
 """
 import argparse, io, json, platform, subprocess, time
 from pathlib import Path
@@ -36,7 +37,7 @@ CMD = dict(recipe='python bench/recipe_size.py',
            ens='python bench/train_real.py --seeds 0 1 2 3 4 && python bench/ensembles.py --seeds 0 1 2 3 4',
            realism='python bench/realism.py', morph='python bench/morphology_forest.py', mzr='python bench/mzr_offsets.py',
            cv='metallicity-cnn crossval --catalog ../shared/data/sdss-dr14-sample/catalog.csv --images ../shared/data/sdss-dr14-sample/images --out bench/out/cv5 --folds 5',
-           coverage='python bench/fold_coverage.py')
+           coverage='python bench/fold_coverage.py', candidates='python bench/candidates.py')
 
 def f3(v, d=3): return '–' if v is None else f'{v:.{d}f}'
 def ci(st, k='rmse', d=3): return f"{f3(st[k], d)} [{f3(st[f'{k}_ci68'][0], d)}, {f3(st[f'{k}_ci68'][1], d)}]" if st.get(f'{k}_ci68') else f3(st[k], d)
@@ -123,6 +124,24 @@ def crossval_section(cv) -> str:
             "the same galaxies, skill 1 − RMSE/sd. The error bars of the fold ensemble this run leaves behind are calibrated on these "
             f"out-of-fold galaxies; how they hold on galaxies it never saw is the section after next. `{CMD['cv']}`\n\n"
             + table(['galaxies', 'n', 'RMSE [68%]', 'NMAD [68%]', 'bias', 'sd', 'skill'], rows))
+
+def candidates_section(c) -> str:
+    "Small-sample recipes against default, out of fold on the same folds (issue #24's protocol)"
+    if not c: return f"Not measured: run `{CMD['candidates']}`."
+    rows = []
+    for name, r in c['rows'].items():
+        d = r.get('minus_default')
+        rows.append([name, ', '.join(f'{k}={v}' for k, v in r['overrides'].items()) or '(the recipe)',
+                     '; '.join(f"{ci(x['oof'], 'rmse', 4)} (seed {x['fold_seed']})" for x in r['runs']),
+                     f"{d['diff']:+.4f} [{d['ci95'][0]:+.4f}, {d['ci95'][1]:+.4f}]" if d else '–',
+                     f"{r['seconds_per_network']:.0f}" + (f" ({r['time_ratio']:.1f}×)" if r.get('time_ratio') else '') if r.get('seconds_per_network') else '–',
+                     r.get('verdict', 'reference')])
+    return (f"Each candidate and `default` (ResNet-18 at 32 px, random initialisation) cross-validated on the same {c['folds']} folds of all "
+            f"{c['n']} real galaxies, for fold seeds {', '.join(map(str, c['fold_seeds']))}: every galaxy scored by a network that did not see it. "
+            "The difference is the candidate's out-of-fold RMSE minus default's, averaged over the fold seeds, with a 95% paired bootstrap "
+            "interval over the galaxies; a verdict of 'better' needs the interval below zero. Seconds are wall time per network on 2 otherwise idle cores. "
+            f"Negative results stay in the table. `{CMD['candidates']}`\n\n"
+            + table(['candidate', 'settings', 'out-of-fold RMSE [68%]', 'minus default [95%]', 's / network', 'verdict'], rows))
 
 def coverage_section(fc) -> str:
     "The fold ensemble's error bars on galaxies that neither trained nor calibrated it"
@@ -275,6 +294,7 @@ def write_results(page:Path, index:Path):
           "## The real sample out of fold\n\n" + crossval_section(read_crossval()),
           "## The real sample: one network, a seed ensemble, a fold ensemble\n\n" + ensembles_section(ens),
           "## Error bars of the fold ensemble on held-out galaxies\n\n" + coverage_section(load('fold-coverage/fold_coverage.json')),
+          "## Small-sample recipes, out of fold\n\n" + candidates_section(load('candidates/candidates.json')),
           "## Test-time augmentation\n\n" + tta_section(load('tta.json')),
           "## Recipes and training-set size\n\nThe measurements behind `choose_recipe` (`recipe='auto'`): each recipe on the real sample and on simulated surveys "
           f"of two sizes, compared on the validation galaxies. `{CMD['recipe']}`\n\n" + recipe_section(rs),
@@ -322,6 +342,7 @@ def mzr_offsets_section() -> str:
 SECTIONS = {'crossval': ("## The real sample out of fold", lambda: crossval_section(read_crossval()), 'cv5'),
             'ensembles': ("## The real sample: one network, a seed ensemble, a fold ensemble", lambda: ensembles_section(load('ensembles.json')), 'cv320'),
             'coverage': ("## Error bars of the fold ensemble on held-out galaxies", lambda: coverage_section(load('fold-coverage/fold_coverage.json')), 'fold-coverage'),
+            'candidates': ("## Small-sample recipes, out of fold", lambda: candidates_section(load('candidates/candidates.json')), 'candidates'),
             'mzr': ("## Does the CNN see more than mass? (simulated surveys)", mzr_offsets_section, 'mzr-offsets'),
             'realism': ("## How much the synthetic survey looks like the sky", realism_section, 'realism'),
             'morphology': ("## A forest that sees morphology", morphology_section, 'morphology-forest')} # sections --only can update
@@ -340,7 +361,7 @@ def update_section(page:Path, name:str):
     print(f"updated the section '{head[3:]}' of {page}")
 
 ORDER = ["## Wu & Boada (2019) and this library", "## The real sample out of fold", "## The real sample: one network, a seed ensemble, a fold ensemble",
-         "## Error bars of the fold ensemble on held-out galaxies", "## Test-time augmentation", "## Recipes and training-set size",
+         "## Error bars of the fold ensemble on held-out galaxies", "## Small-sample recipes, out of fold", "## Test-time augmentation", "## Recipes and training-set size",
          "## Analyses of the real sample", "## Analyses of a synthetic survey", "## How much the synthetic survey looks like the sky",
          "## A forest that sees morphology", "## Does the CNN see more than mass? (simulated surveys)"] # the sections, as write_results orders them
 

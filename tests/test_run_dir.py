@@ -37,7 +37,7 @@ def test_written_as_one_unit(run_dir, tmp_path, monkeypatch):
     monkeypatch.undo(); m.save(out, metrics=load_json(out/'metrics.json'))
     assert (out/'model.pt').read_bytes() != before['model.pt'] and sorted(p.name for p in tmp_path.iterdir()) == ['run']
 
-def test_one_writer_at_a_time(small_catalog, sample, tmp_path):
+def test_one_writer_at_a_time(small_catalog, sample, run_dir, tmp_path):
     out = tmp_path/'run'
     with output_lock(out):
         r = train(small_catalog, sample, out, check=False)
@@ -45,7 +45,7 @@ def test_one_writer_at_a_time(small_catalog, sample, tmp_path):
     assert not out.exists()
     preds = tmp_path/'p.csv'
     with output_lock(preds):
-        r = cli('predict', '--model', tmp_path, '--images', sample/'images', '--out', preds, check=False)
+        r = cli('predict', '--model', run_dir, '--images', sample/'images', '--out', preds, check=False)
     assert r.returncode == 1 and 'being written by another process' in r.stderr
 
 def test_resume_only_the_same(small_catalog, sample, run_dir, tmp_path):

@@ -1,0 +1,67 @@
+"""Small-sample recipes judged out of fold (issue #24's protocol): each candidate and the `default` recipe are
+cross-validated on the same 5 folds of all 400 real galaxies, for two fold seeds; the candidate's out-of-fold RMSE minus
+`default`'s, with a paired bootstrap over the galaxies (a galaxy's predictions under both fold seeds resampled
+together), and the CPU time per network. No test split is looked at: every galaxy is scored by a network that did not
+see it, and nothing is chosen on them beyond this table.
+
+    python bench/candidates.py                           # default and the candidates below; writes bench/out/candidates/
+    python bench/candidates.py --names rotate            # one candidate (default is always run: it is the reference)
+
+Default with fold seed 0 is the run of `metallicity-cnn crossval ... --out bench/out/cv5 --folds 5` (reused when there).
+"""
+import time
+from pathlib import Path
+import numpy as np, pandas as pd
+from fastcore.script import call_parse, Param
+from metallicity_cnn.core import sample_dir, save_json, load_json, summarize
+from metallicity_cnn.crossval import crossval_run
+
+CANDIDATES = dict(default={}, rotate=dict(augment='rotate')) # name: recipe overrides of `default` (recipe 'auto' on 400 galaxies)
+
+def _dir(out:Path, name:str, fold_seed:int) -> Path:
+    return out/'cv5' if (name, fold_seed) == ('default', 0) else out/'candidates'/f'{name}-f{fold_seed}'
+
+def _oof(run:Path) -> pd.DataFrame:
+    return pd.read_csv(run/'oof.csv', dtype={'objID': str}).set_index('objID').sort_index()
+
+def _paired(cand:list, ref:list, n_boot:int=2000, seed:int=0) -> dict:
+    "Mean over fold seeds of RMSE(candidate) − RMSE(reference), and its bootstrap intervals resampling galaxies across fold seeds together"
+    t = cand[0].oh_p50.to_numpy()
+    c, r = (np.stack([d.oh_p50_pred.to_numpy() for d in x]) for x in (cand, ref)) # (fold seeds, galaxies)
+    stat = lambda i: np.mean(np.sqrt(((c[:, i] - t[i])**2).mean(1)) - np.sqrt(((r[:, i] - t[i])**2).mean(1)))
+    idx = np.random.default_rng(seed).integers(0, len(t), (n_boot, len(t)))
+    b = np.array([stat(i) for i in idx])
+    return dict(diff=float(stat(np.arange(len(t)))), ci68=np.quantile(b, [0.16, 0.84]).tolist(), ci95=np.quantile(b, [0.025, 0.975]).tolist())
+
+@call_parse
+def main(names:Param('candidates to run besides default', str, nargs='+')=list(CANDIDATES)[1:],
+         fold_seeds:Param('fold seeds', int, nargs='+')=[0, 1],
+         out:str='bench/out', # benchmark outputs
+        ):
+    "Cross-validate default and the candidates on the same folds; print and write the out-of-fold table"
+    s, out = sample_dir(), Path(out)
+    rows = {}
+    for name in ['default', *[n for n in names if n != 'default']]:
+        per, secs = [], []
+        for fs in fold_seeds:
+            d = _dir(out, name, fs); t0 = time.time()
+            done = (d/'metrics.json').is_file()
+            cv = crossval_run(s/'catalog.csv', s/'images', d, folds=5, recipe='auto', fold_seed=fs, progress=False, **CANDIDATES[name])
+            if not done: secs.append((time.time() - t0) / 5)
+            per.append(dict(fold_seed=fs, oof=cv['metrics']['oof']['oh_p50'], fold_spread=cv['fold_spread']['oh_p50']['rmse']))
+            print(f"{name} fold seed {fs}: out-of-fold RMSE {per[-1]['oof']['rmse']:.4f} {per[-1]['oof']['rmse_ci68']}", flush=True)
+        rows[name] = dict(overrides=CANDIDATES[name], runs=per, rmse=float(np.mean([p['oof']['rmse'] for p in per])),
+                          seconds_per_network=float(np.mean(secs)) if secs else None,
+                          recipe=load_json(_dir(out, name, fold_seeds[0])/'fold0'/'model.json')['recipe'])
+        if name != 'default':
+            d = _paired([_oof(_dir(out, name, fs)) for fs in fold_seeds], [_oof(_dir(out, 'default', fs)) for fs in fold_seeds])
+            rows[name]['minus_default'] = d
+            rows[name]['verdict'] = ('better' if d['ci95'][1] < 0 else 'worse' if d['ci95'][0] > 0 else 'no difference resolved')
+    t0 = rows['default']['seconds_per_network']
+    for r in rows.values(): r['time_ratio'] = r['seconds_per_network'] / t0 if t0 and r['seconds_per_network'] else None
+    save_json(dict(command='python bench/candidates.py', n=400, folds=5, fold_seeds=fold_seeds, rows=rows), out/'candidates'/'candidates.json')
+    print(f"\n{'candidate':12s} {'OOF RMSE':>9s} {'minus default [95%]':>32s} {'s/network':>10s}  verdict")
+    for name, r in rows.items():
+        d = r.get('minus_default')
+        print(f"{name:12s} {r['rmse']:9.4f} " + (f"{d['diff']:+.4f} [{d['ci95'][0]:+.4f}, {d['ci95'][1]:+.4f}]".rjust(32) if d else ' '*32)
+              + f" {r['seconds_per_network'] or float('nan'):10.0f}  {r.get('verdict', 'reference')}")

@@ -119,3 +119,13 @@ def test_a_write_the_disk_refuses(small_catalog, sample, tmp_path):
             check=False, preexec_fn=limit, cwd=tmp_path)
     one_line_error(r, 'run was not written', 'could not write model.pt: File too large', 'MiB free on its disk')
     assert 'enforce fail' not in r.stderr and sorted(p.name for p in tmp_path.iterdir()) == []
+
+def test_baselines_on_too_few_galaxies_warn(run_dir, sample, small_catalog, tmp_path):
+    "Baselines scored on a subset catalogue holding 3 of the run's test galaxies: a comparison on n = 3 says so"
+    split = pd.read_csv(run_dir/'split.csv', dtype={'objID': str})
+    cat = pd.read_csv(small_catalog, dtype={'objID': str})
+    keep = set(split.objID[split.split != 'test']) | set(split.objID[split.split == 'test'][:3])
+    cat[cat.objID.isin(keep)].to_csv(tmp_path/'sub.csv', index=False)
+    r = cli('baselines', '--model', run_dir, '--catalog', tmp_path/'sub.csv', '--images', sample/'images', '--out', tmp_path/'bl',
+            '--no-rband', '--features', 'image')
+    assert 'compared on 3 test galaxies, too few to tell them apart' in r.stderr, r.stderr[-1000:]

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 import numpy as np, pandas as pd
 from fastcore.script import call_parse, Param
-from metallicity_cnn.core import sample_dir, save_json, load_json, summarize
+from metallicity_cnn.core import sample_dir, save_json, load_json, paired_difference
 from metallicity_cnn.crossval import crossval_run
 
 CANDIDATES = dict(default={}, rotate=dict(augment='rotate')) # name: recipe overrides of `default` (recipe 'auto' on 400 galaxies)
@@ -24,14 +24,14 @@ def _dir(out:Path, name:str, fold_seed:int) -> Path:
 def _oof(run:Path) -> pd.DataFrame:
     return pd.read_csv(run/'oof.csv', dtype={'objID': str}).set_index('objID').sort_index()
 
-def _paired(cand:list, ref:list, n_boot:int=2000, seed:int=0) -> dict:
-    "Mean over fold seeds of RMSE(candidate) − RMSE(reference), and its bootstrap intervals resampling galaxies across fold seeds together"
-    t = cand[0].oh_p50.to_numpy()
-    c, r = (np.stack([d.oh_p50_pred.to_numpy() for d in x]) for x in (cand, ref)) # (fold seeds, galaxies)
-    stat = lambda i: np.mean(np.sqrt(((c[:, i] - t[i])**2).mean(1)) - np.sqrt(((r[:, i] - t[i])**2).mean(1)))
-    idx = np.random.default_rng(seed).integers(0, len(t), (n_boot, len(t)))
-    b = np.array([stat(i) for i in idx])
-    return dict(diff=float(stat(np.arange(len(t)))), ci68=np.quantile(b, [0.16, 0.84]).tolist(), ci95=np.quantile(b, [0.025, 0.975]).tolist())
+def _seed_mean_rmse(pred, true):
+    "RMSE of each fold seed's predictions (columns of `pred`), averaged over the fold seeds"
+    return float(np.mean(np.sqrt(((pred - true[:, None])**2).mean(0))))
+
+def _paired(cand:list, ref:list, n_boot:int=2000) -> dict:
+    "Mean over fold seeds of RMSE(candidate) − RMSE(reference): `paired_difference` with a galaxy's predictions under every fold seed resampled together"
+    c, r = (np.stack([d.oh_p50_pred.to_numpy() for d in x], 1) for x in (cand, ref)) # (galaxies, fold seeds)
+    return paired_difference(c, r, cand[0].oh_p50.to_numpy(), stat=_seed_mean_rmse, n_boot=n_boot)
 
 @call_parse
 def main(names:Param('candidates to run besides default', str, nargs='+')=list(CANDIDATES)[1:],

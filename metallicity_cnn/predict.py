@@ -23,9 +23,9 @@ from .model import *
 
 # %% auto #0
 __all__ = ['TTA_MODES', 'IMAGE_SUFFIXES', 'QUANTITIES', 'OUT_FORMATS', 'dihedral', 'normalize', 'tta_mode', 'paper_draws',
-           'paper_augment', 'tta_views', 'predict_batch', 'bf16_body', 'FastModel', 'inference_model', 'output_columns',
-           'model_batch', 'ImageFiles', 'image_files', 'out_format', 'prediction_table', 'write_predictions',
-           'check_input', 'predict', 'predict_cli']
+           'paper_augment', 'rotated', 'tta_views', 'predict_batch', 'bf16_body', 'FastModel', 'inference_model',
+           'output_columns', 'model_batch', 'ImageFiles', 'image_files', 'out_format', 'prediction_table',
+           'write_predictions', 'check_input', 'predict', 'predict_cli']
 
 # %% ../nbs/05_predict.ipynb #72c0a054
 def dihedral(x:torch.Tensor, # batch (..., H, W)
@@ -45,11 +45,11 @@ def normalize(x:torch.Tensor, # uint8 batch (n, 3, H, W)
     return (x.float() / 255 - m) / s
 
 # %% ../nbs/05_predict.ipynb #7972ddbe
-TTA_MODES = {'dihedral': 8, 'paper': 5, 'none': 1} # test-time augmentation modes: the number of views each passes through the network
+TTA_MODES = {'dihedral': 8, 'rotate': 32, 'paper': 5, 'none': 1} # test-time augmentation modes: the number of views each passes through the network
 
-def tta_mode(tta:bool|str|None=True, # `True` or 'dihedral', 'paper', `False`/`None` or 'none'
+def tta_mode(tta:bool|str|None=True, # `True` or 'dihedral', 'rotate', 'paper', `False`/`None` or 'none'
             ) -> str:
-    "The name of the test-time augmentation `tta`: 'dihedral' (`True`), 'paper' or 'none' (`False`)"
+    "The name of the test-time augmentation `tta`: 'dihedral' (`True`), 'rotate', 'paper' or 'none' (`False`)"
     m = 'dihedral' if tta is True else 'none' if tta is False or tta is None else tta
     if not isinstance(m, str) or m not in TTA_MODES:
         raise ValueError(f"tta must be one of {', '.join(TTA_MODES)} (or True/False), got {tta!r}")
@@ -98,15 +98,23 @@ def paper_augment(x:torch.Tensor, # normalised batch (n, 3, H, W)
     y = torch.stack([dihedral(v, int(k)) for v, k in zip(x * s + m, d['k'])])
     return (_lighting(_affine(y, d), d) - m) / s
 
+def rotated(x:torch.Tensor, # batch (n, 3, H, W)
+            deg:float, # angle, degrees
+           ) -> torch.Tensor:
+    "`x` rotated by `deg` about its centre (bilinear, corners by reflection, as the `rotate` training augmentation)"
+    n = len(x)
+    return _affine(x, dict(deg=torch.full((n,), float(deg)), zoom=torch.ones(n), cx=torch.full((n,), .5), cy=torch.full((n,), .5)))
+
 def tta_views(x:torch.Tensor, # normalised batch (n, 3, H, W)
               tta:bool|str='dihedral', # mode, see `tta_mode`
               stats=None, # normalisation `(mean, std)` of `x` (for 'paper')
               gen:torch.Generator|None=None, # seeded CPU generator of the random views (for 'paper')
              ) -> list:
-    "The views of `x` that `tta` passes through the network: the 8 dihedral symmetries; `x` and 4 random `paper` augmentations; or `x` alone"
+    "The views of `x` that `tta` passes through the network: the 8 dihedral symmetries; those of `x` turned by 0, 22.5, 45 and 67.5° (32: every multiple of 22.5°, with the flips); `x` and 4 random `paper` augmentations; or `x` alone"
     m = tta_mode(tta)
     if m == 'none': return [x]
     if m == 'dihedral': return [dihedral(x, k) for k in range(8)]
+    if m == 'rotate': return [dihedral(r, k) for r in [x] + [rotated(x, a) for a in (22.5, 45, 67.5)] for k in range(8)]
     if stats is None or gen is None: raise ValueError("tta='paper' draws random views: pass the normalisation `stats` and a seeded `gen` (torch.Generator)")
     return [x] + [paper_augment(x, stats, paper_draws(len(x), gen)) for _ in range(TTA_MODES['paper'] - 1)]
 
@@ -115,7 +123,7 @@ def tta_views(x:torch.Tensor, # normalised batch (n, 3, H, W)
 def predict_batch(model, # from `load_model` in eval mode, or `inference_model`
                   x:torch.Tensor, # normalised batch (n, 3, H, W)
                   n_targets:int=1, # number of targets
-                  tta:bool|str=True, # 'dihedral' (`True`), 'paper' or 'none' (`False`): see `tta_views`
+                  tta:bool|str=True, # 'dihedral' (`True`), 'rotate', 'paper' or 'none' (`False`): see `tta_views`
                   gaussian:bool=False, # the model also predicts log-variances
                   stats=None, # normalisation `(mean, std)` of `x` (for 'paper')
                   gen:torch.Generator|None=None, # seeded CPU generator of the random views (for 'paper')
@@ -316,7 +324,7 @@ def out_format(out:str|Path) -> str:
     if fmt is None: raise ValueError(f"cannot tell the format of {out} from its extension: name the output .csv, .ecsv or .fits")
     return fmt
 
-_VIEWS = dict(dihedral='the 8 dihedral views', none='one pass, no test-time augmentation',
+_VIEWS = dict(dihedral='the 8 dihedral views', none='one pass, no test-time augmentation', rotate='32 views: the 8 dihedral views of the image turned by 0, 22.5, 45 and 67.5 degrees',
               paper='5 views as Wu & Boada: the image and 4 random paper-recipe augmentations (dihedral, rotation, zoom, lighting)')
 _DESCRIPTIONS = dict(pred='predicted {what}{views}',
                      tta_std='standard deviation of the {t} predictions over {tta_views}: how much the prediction changes between them, not an error bar',
@@ -422,7 +430,7 @@ def predict(model, # `GalaxyModel`, or its directory (written by `train`, `train
             images, # directory of `<id>.jpg` images, or a packed store (directory or `PackedStore`)
             catalog=None, # catalogue naming the galaxies (file, astropy `Table` or `DataFrame`); default: every image in `images`
             out:str|Path|None=None, # .csv, .ecsv or .fits file to write (streamed, resumable; see `write_predictions`); `None` returns a DataFrame only
-            tta:bool|str=True, # test-time augmentation: 'dihedral' (`True`), 'paper' or 'none' (`False`); see `tta_views`
+            tta:bool|str=True, # test-time augmentation: 'dihedral' (`True`), 'rotate', 'paper' or 'none' (`False`); see `tta_views`
             bs:int=32, # galaxies per batch (the network sees 8x as many images with dihedral TTA, 5x with 'paper')
             id_col:str=DEFAULT_ID, # id column of `catalog`
             device:str|None=None, # torch device (default: cuda if available, else cpu)
@@ -485,7 +493,7 @@ def predict_cli(model:str, # run directory written by `metallicity-cnn train`
                 images:str, # directory of <objID>.jpg images, or a packed store (metallicity-cnn pack)
                 out:str, # .csv, .ecsv or .fits file to write (ECSV and FITS with units and column descriptions); rerun the same command to finish an interrupted run
                 catalog:str=None, # catalogue (CSV/FITS/ECSV) naming the galaxies; default: every image in --images
-                tta:str='dihedral', # test-time augmentation: dihedral (the 8 symmetries, exact), paper (Wu & Boada: the image and 4 random training augmentations) or none
+                tta:str='dihedral', # test-time augmentation: dihedral (the 8 symmetries, exact), rotate (those of the image turned by 0, 22.5, 45, 67.5 deg: 32 views), paper (Wu & Boada: the image and 4 random training augmentations) or none
                 no_tta:bool=False, # a single pass, the same as --tta none
                 tta_seed:int=0, # seed of the random views of --tta paper
                 bs:int=32, # galaxies per batch (the network sees 8x as many images with dihedral TTA, 5x with paper)

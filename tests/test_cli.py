@@ -90,7 +90,7 @@ def test_predict_tta_modes(run_dir, sample, catalog, tmp_path):
     h = fits.getheader(tmp_path/'p.fits', 1)
     assert '5 views as Wu & Boada' in h['TCOMM2'] and '4 random' in h['TCOMM3']
     r = run('e.csv', '--tta', 'flips', check=False)
-    assert r.returncode == 1 and 'tta must be one of dihedral, paper, none' in r.stderr and 'Traceback' not in r.stderr
+    assert r.returncode == 1 and 'tta must be one of dihedral, rotate, paper, none' in r.stderr and 'Traceback' not in r.stderr
 
 def test_predict_formats(run_dir, sample, catalog, tmp_path):
     "An ECSV catalogue in; CSV, ECSV and FITS out, the same numbers, with units and descriptions in ECSV and FITS"

@@ -11,7 +11,7 @@ import argparse, json, time
 from pathlib import Path
 import pandas as pd
 from metallicity_cnn.core import sample_dir, save_json
-from metallicity_cnn.learner import get_recipe, n_epochs, recipe_steps
+from metallicity_cnn.recipe import get_recipe, recipe_steps
 from metallicity_cnn.simulate import simulate_survey
 from metallicity_cnn.train import train_run
 
@@ -47,7 +47,7 @@ for name, cat, imgs in data_sets():
             va, te = m['metrics']['valid']['oh_p50'], m['metrics']['test']['oh_p50']
             row = dict(data=name, recipe=recipe, seed=seed, n_train=n_train, valid_rmse=va['rmse'],
                        valid_ci68=va['rmse_ci68'], test_rmse=te['rmse'], test_ci68=te['rmse_ci68'],
-                       mean_predictor=te['rmse_mean_predictor'], epochs=n_epochs(r),
+                       mean_predictor=te['rmse_mean_predictor'], epochs=r.n_epochs,
                        steps=recipe_steps(recipe, n_train), wall_s=round(time.time() - t0))
             rows.append(row)
             save_json(rows, res_file)

@@ -15,6 +15,7 @@ with warnings.catch_warnings(): # the importer's warning filters are left as the
     from metallicity_cnn.relations import *
     from metallicity_cnn.simulate import *
     from metallicity_cnn.learner import *
+    from metallicity_cnn.recipe import *
     from metallicity_cnn.model import *
     from metallicity_cnn.predict import *
     from metallicity_cnn.train import *
@@ -25,7 +26,7 @@ with warnings.catch_warnings(): # the importer's warning filters are left as the
     from metallicity_cnn.demo import *
     import fastai.vision.all as _fastai
 
-_MODULES = ['core', 'data', 'packed', 'sdss', 'relations', 'simulate', 'learner', 'model', 'predict', 'train', 'crossval', 'evaluate', 'morphology', 'analyses', 'demo']
+_MODULES = ['core', 'data', 'packed', 'sdss', 'relations', 'simulate', 'learner', 'recipe', 'model', 'predict', 'train', 'crossval', 'evaluate', 'morphology', 'analyses', 'demo']
 _names = [n for m in _MODULES for n in importlib.import_module(f'metallicity_cnn.{m}').__all__] # the public names of every module
 FASTAI_CLASHES = [n for n in _names if getattr(_fastai, n, globals()[n]) is not globals()[n]] # fastai.vision.all's for something else: import them from their module
 __all__ = [n for n in _names if n not in FASTAI_CLASHES]

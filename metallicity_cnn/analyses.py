@@ -15,9 +15,10 @@ from matplotlib.lines import Line2D
 from fastcore.script import call_parse
 from sklearn.ensemble import RandomForestRegressor
 from .data import load_catalog, read_table
-from .learner import get_recipe, build_model, strided_1px_conv
+from .learner import build_model, strided_1px_conv
+from .recipe import Recipe, get_recipe
 from .predict import predict
-from .model import GalaxyModel
+from .model import GalaxyModel, read_split
 from .train import train_run, split_rows
 from .evaluate import save_figure, target_label, noise_floor
 from .morphology import measure_cutouts
@@ -37,10 +38,9 @@ def _finished(run, recipe, seed, split_seed, target):
     "True if `run` holds a completed run with exactly this recipe, seeds and target, not one trained on wrong bfloat16 gradients"
     if not ((run/'metrics.json').is_file() and (run/'model.json').is_file()): return False
     m = load_json(run/'model.json')
-    same = (m.get('recipe') == recipe and m.get('seed') == seed and m.get('split_seed') == split_seed and m.get('targets') == [target])
+    same = (m.get('recipe') == recipe.to_dict() and m.get('seed') == seed and m.get('split_seed') == split_seed and m.get('targets') == [target])
     # runs from before `BF16CPU` switched to float32 where strided convolutions see 1×1 maps record no `precision`: retrain those sizes
-    return same and ('precision' in m or strided_1px_conv(build_model(recipe['arch']), (3, recipe['size'], recipe['size'])) is None)
-
+    return same and ('precision' in m or strided_1px_conv(build_model(recipe.arch), (3, recipe.size, recipe.size)) is None)
 
 # %% ../nbs/09_analyses.ipynb #f4393e0e
 def _size_row(df, images, run, target, recipe, seed, split_seed, pretrained, id_col, progress, **overrides) -> dict:
@@ -73,7 +73,7 @@ def resolution_study(catalog, # catalogue: file (CSV, FITS, ECSV), astropy `Tabl
     rows = [_size_row(df, images, out/f'size{s:03d}', target, recipe, seed, split_seed, pretrained, id_col, progress, size=s, **overrides)
             for s in sizes]
     true = split_rows(out/f'size{sizes[0]:03d}', df, 'test', id_col)[target].to_numpy(float)
-    res = dict(target=target, recipe=get_recipe(recipe, **overrides), seed=seed, split_seed=split_seed, sizes=rows,
+    res = dict(target=target, recipe=get_recipe(recipe, **overrides).to_dict(), seed=seed, split_seed=split_seed, sizes=rows,
                mean_predictor=dict(rmse=rows[0]['rmse_mean_predictor'], nmad=float(mad_std(true))),
                noise_floor=noise_floor(df, [target]), paper=dict(sizes=list(PAPER_SIZES), rmse=list(PAPER_RMSE)))
     res['figures'] = save_figure(plot_resolution(res), out/'resolution')
@@ -190,8 +190,7 @@ FEATURE_SETS = {'gri': 'gri magnitudes', 'ugriz': 'ugriz magnitudes and colours'
 def _run_split(run, catalog, images, targets, id_col, progress):
     "Validated catalogue rows of the run's split, with its `split` column"
     df, _ = load_catalog(catalog, images, targets, id_col, progress=progress)
-    sp = pd.read_csv(Path(run)/'split.csv', dtype={id_col: str})
-    df = df.drop(columns='split', errors='ignore').merge(sp, on=id_col)
+    df = df.drop(columns='split', errors='ignore').merge(read_split(run, id_col).reset_index(), on=id_col)
     if not (df.split == 'test').any() or not (df.split == 'train').any():
         raise ValueError(f"the catalogue holds no test or no training galaxy of the run {run} (see its split.csv)")
     return df.reset_index(drop=True)
@@ -241,12 +240,13 @@ def _rf_label(kind, note): return f"random forest ({FEATURE_SETS[kind]}{', no ca
 # %% ../nbs/09_analyses.ipynb #927cffd3
 def _rband_run(run, df, images, out, meta, id_col, progress, **overrides):
     "Train the run's recipe on r-band copies of the images; predictions for the test rows"
-    rec = {k: v for k, v in meta['recipe'].items() if k != 'name'} | {k: v for k, v in overrides.items() if v is not None}
+    r = Recipe.from_dict(meta['recipe'])
+    rec = {k: v for k, v in r.to_dict().items() if k != 'name'} | {k: v for k, v in overrides.items() if v is not None}
     pre = 'none' if meta.get('pretrained', 'random') == 'random' else meta['pretrained']
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=out, prefix='.rband-images-') as tmp:
         rband_images(_jpegs(df, images, id_col, 'the r-band CNN'), tmp)
-        train_run(df, tmp, out/'rband_run', targets=meta['targets'], recipe=meta['recipe']['name'], seed=meta.get('seed', 0),
+        train_run(df, tmp, out/'rband_run', targets=meta['targets'], recipe=r.name, seed=meta.get('seed', 0),
                   pretrained=pre, gaussian=meta.get('gaussian', False), id_col=id_col, progress=progress, **rec)
         return predict(out/'rband_run', tmp, df[df.split == 'test'], id_col=id_col, progress=progress)
 

@@ -81,9 +81,9 @@ def _signature_only(name):
     return ns[fn]
 
 def _recipe_names() -> list:
-    "The keys of `learner.RECIPES`, read from its source without importing it"
+    "The keys of `recipe.RECIPES`, read from its source without importing it"
     import ast
-    node = next(n for n in ast.parse(_source('metallicity_cnn.learner')).body
+    node = next(n for n in ast.parse(_source('metallicity_cnn.recipe')).body
                 if isinstance(n, ast.Assign) and any(getattr(t, 'id', None) == 'RECIPES' for t in n.targets))
     return [k.value for k in node.value.keys]
 

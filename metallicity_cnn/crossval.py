@@ -8,8 +8,9 @@ import time
 from pathlib import Path
 import numpy as np, pandas as pd
 from fastcore.script import call_parse
+from fastcore.meta import delegates
 from .core import *
-from .data import load_catalog, make_folds, fold_split
+from .data import Sample, make_folds, fold_split
 from .packed import open_images
 from .train import train_run, split_metrics
 from .predict import predict
@@ -33,13 +34,14 @@ def _fold_table(out:Path, df:pd.DataFrame, id_col:str, k:int, fold_seed:int, tar
     return folds
 
 # %% ../nbs/06a_crossval.ipynb #9183c59e
-def _run_fold(df, folds, i, src, run:Path, targets, recipe, seed, fold_seed, id_col, tta, progress, **overrides) -> pd.DataFrame:
-    "Train fold `i`'s model in `run` and write its out-of-fold predictions, `run/oof.csv`; return them"
+def _run_fold(s:Sample, folds, i, run:Path, recipe, seed, fold_seed, tta, progress, **overrides) -> pd.DataFrame:
+    "Out-of-fold predictions of fold `i` (`run/oof.csv`): its model in `run` trained unless finished with the same settings"
+    if progress: print(f"crossval: fold {i+1}/{folds.max() + 1} ({(folds == i).sum()} held out)")
     split = fold_split(folds, i, seed=fold_seed)
-    train_run(df.assign(split=split), src, run, targets, recipe, seed=seed, id_col=id_col, tta=tta, progress=progress, **overrides)
+    train_run(s.df.assign(split=split), s.images, run, s.targets, recipe, seed=seed, id_col=s.id_col, tta=tta, progress=progress, **overrides)
     if (run/'oof.csv').exists() and (run/'oof.csv').stat().st_mtime >= (run/'model.json').stat().st_mtime: # made from this fold's model
-        return pd.read_csv(run/'oof.csv', dtype={id_col: str})
-    oof = predict(run, src, df[split == 'test'], tta=tta, id_col=id_col, progress=progress).assign(fold=i)
+        return pd.read_csv(run/'oof.csv', dtype={s.id_col: str})
+    oof = predict(run, s.images, s.df[split == 'test'], tta=tta, id_col=s.id_col, progress=progress).assign(fold=i)
     with atomic_write(run/'oof.csv') as f: oof.to_csv(f, index=False)
     return oof
 
@@ -68,11 +70,7 @@ def fold_ensemble(out:Path, # cross-validation directory, with the fold runs `fo
     return GalaxyModel.ensemble(out, [out/f'fold{i}' for i in range(n_folds)], save=False, source='crossval', err_scale=ks, err_basis='single', **meta)
 
 # %% ../nbs/06a_crossval.ipynb #25eb0329
-def _fold_oof(df, fold, i, src, run:Path, targets, recipe, seed, fold_seed, id_col, tta, progress, **overrides) -> pd.DataFrame:
-    "Out-of-fold predictions of fold `i`: read from `run` when it is finished with the same settings, else trained now"
-    if progress: print(f"crossval: fold {i+1}/{fold.max() + 1} ({(fold == i).sum()} held out)")
-    return _run_fold(df, fold, i, src, run, targets, recipe, seed, fold_seed, id_col, tta, progress, **overrides)
-
+@delegates(train_run, but=['split_seed']) # the options it passes on (and recipe settings); the folds give each fold's split
 def crossval_run(catalog, # catalogue file (CSV, FITS, ECSV) or DataFrame, with a `fold` column to give the folds
                  images, # directory of `<id>.jpg` images, or a packed store
                  out:str|Path, # cross-validation directory to write (or to resume)
@@ -85,23 +83,23 @@ def crossval_run(catalog, # catalogue file (CSV, FITS, ECSV) or DataFrame, with 
                  tta:bool=True, # 8-fold dihedral test-time augmentation
                  progress:bool=True, # progress bars and per-fold lines
                  overwrite:bool=False, # replace fold runs made with other settings (else refused; those with the same settings are kept)
-                 **overrides, # recipe settings, as for `train_run`
+                 **kwargs, # options of `train_run` (`pretrained`, `gaussian`) and recipe settings (`epochs`, `augment`, ...)
                 ) -> dict:
     "Train one model per fold under `out`, predict every galaxy with the model that did not see it; write the metrics and the fold ensemble"
     out = check_output(out, [catalog, images], models_ok=True)
-    with output_lock(out): return _crossval(catalog, images, out, folds, targets, recipe, seed, fold_seed, id_col, tta, progress, overwrite=overwrite, **overrides)
+    with output_lock(out): return _crossval(catalog, images, out, folds, targets, recipe, seed, fold_seed, id_col, tta, progress, overwrite=overwrite, **kwargs)
 
 def _crossval(catalog, images, out, folds, targets, recipe, seed, fold_seed, id_col, tta, progress, **overrides) -> dict:
-    t0, src = time.time(), open_images(images)
-    targets = [targets] if isinstance(targets, str) else list(targets)
-    df, rep = load_catalog(catalog, src, targets, id_col, progress=progress)
+    t0 = time.time()
+    s = Sample.load(catalog, open_images(images), targets, id_col, progress=progress)
+    targets, df = s.targets, s.df
     fold = _fold_table(out, df, id_col, folds, fold_seed, targets[0], overrides.get('overwrite', False))
-    oof = pd.concat([_fold_oof(df, fold, i, src, out/f'fold{i}', targets, recipe, seed + i, fold_seed, id_col, tta, progress, **overrides)
+    oof = pd.concat([_run_fold(s, fold, i, out/f'fold{i}', recipe, seed + i, fold_seed, tta, progress, **overrides)
                      for i in range(folds)], ignore_index=True)
     oof[id_col] = oof[id_col].astype(str)
     truth = df.assign(**{id_col: df[id_col].astype(str)})
     res = metrics_doc('crossval', **crossval_metrics(oof, truth, targets, id_col), n_folds=folds, fold_seed=fold_seed, recipe=recipe, seed=seed,
-               catalog=rep.to_dict(), seconds=round(time.time() - t0, 1))
+               catalog=s.report.to_dict(), seconds=round(time.time() - t0, 1))
     oof = truth[[id_col] + targets].merge(oof, on=id_col)
     with atomic_write(out/'oof.csv') as f: oof.to_csv(f, index=False)
     model = fold_ensemble(out, folds, oof, targets, recipe=load_json(out/'fold0'/'model.json')['recipe'], fold_seed=fold_seed)

@@ -20,7 +20,7 @@ with quiet_fastai():
 __all__ = ['CATALOG_SUFFIXES', 'COLOUR_MODES', 'SPLITS', 'RESAMPLING', 'RESAMPLE', 'AUGMENTATIONS', 'check_ids', 'typed_ids',
            'read_table', 'CatalogReport', 'image_size', 'is_image_store', 'load_catalog', 'make_split', 'make_folds',
            'fold_split', 'resample_image', 'ResampleImage', 'load_image', 'image_stats', 'pixel_stats', 'TargetReader',
-           'ImageReader', 'augmentation', 'galaxy_dls']
+           'ImageReader', 'augmentation', 'galaxy_dls', 'Sample']
 
 # %% ../nbs/01_data.ipynb #55bc053e
 def _table_frame(t, # astropy `Table`
@@ -372,3 +372,36 @@ def galaxy_dls(df:pd.DataFrame, # validated catalogue
     dls = dblock.dataloaders(d, bs=bs, num_workers=num_workers, seed=seed, device=device)
     dls.stats, dls.targets, dls.size = stats, targets, size
     return dls
+
+# %% ../nbs/01_data.ipynb #7e861d76
+@dataclass
+class Sample:
+    "Labelled galaxies as one value: the validated catalogue rows, their images, the id and target columns, and what validation excluded"
+    df:pd.DataFrame # validated rows: ids as strings, targets float32 (from `load_catalog`)
+    images:object # directory of `<id>.jpg` images, or an image store
+    targets:list # target columns
+    id_col:str=DEFAULT_ID # id column
+    report:CatalogReport|None=None # what `load_catalog` read, kept and excluded
+
+    @classmethod
+    def load(cls, catalog, # catalogue: file (CSV, FITS, ECSV), astropy `Table`, `DataFrame`, or a `Sample` (returned as it is)
+             images, # directory holding `<id>.jpg`, or an image store
+             targets=(DEFAULT_TARGET,), # target column(s)
+             id_col:str=DEFAULT_ID, # id column
+             size:int|None=None, # configured image size (other sizes are counted as resampled)
+             progress:bool=True, # progress bar while checking many images
+            ) -> Sample:
+        "The galaxies of `catalog` with usable targets and images (see `load_catalog`)"
+        if isinstance(catalog, Sample): return catalog
+        df, rep = load_catalog(catalog, images, targets, id_col, size, progress)
+        return cls(df, images, [targets] if isinstance(targets, str) else list(targets), id_col, rep)
+
+    def __len__(self): return len(self.df)
+    def rows(self, mask) -> Sample:
+        "The galaxies where `mask` is true (e.g. `labels == 'valid'`), as a sample"
+        return Sample(self.df[np.asarray(mask)].reset_index(drop=True), self.images, self.targets, self.id_col, self.report)
+
+    def dls(self, labels, # split label of each row: 'train', 'valid' or 'test'
+            size:int=64, bs:int=32, stats=None, augment:str|bool='dihedral', seed:int|None=None, **kwargs):
+        "`galaxy_dls` of this sample's training and validation galaxies"
+        return galaxy_dls(self.df, self.images, labels, self.targets, size, bs, stats, augment, self.id_col, seed, **kwargs)

@@ -15,7 +15,7 @@ from .learner import build_model
 
 # %% auto #0
 __all__ = ['FORMAT_VERSION', 'NETWORK_KEYS', 'ENSEMBLE_KEYS', 'versions', 'check_meta', 'save_model', 'load_model', 'GalaxyModel',
-           'ensemble_err', 'level_scale', 'err_scale']
+           'read_split', 'ensemble_err', 'level_scale', 'err_scale']
 
 # %% ../nbs/04a_model.ipynb #84f69fea
 FORMAT_VERSION = 3 # of model.json: 1 = runs written before the field existed, 2 = with `format_version` and ensembles, 3 = images resampled by area (`resample_image`)
@@ -239,17 +239,23 @@ def from_learner(cls, learn, # trained `Learner` from `galaxy_learner`
     return cls([learn.model.float().eval()], [check_meta(m)])
 
 # %% ../nbs/04a_model.ipynb #da83158f
+def read_split(path:str|Path|None, # run directory
+               id_col:str=DEFAULT_ID, # id column
+              ) -> pd.Series:
+    "The split label ('train', 'valid', 'test') of each galaxy of the run in `path`, indexed by id (as strings): its `split.csv`"
+    f = path and Path(path)/'split.csv'
+    if f is None or not f.is_file():
+        why = (" (a cross-validation run: every galaxy is held out by one fold; see its oof.csv)" if path and (Path(path)/'folds.csv').exists() else '')
+        raise FileNotFoundError(f"model {path} has no split.csv{why}")
+    return pd.read_csv(f, dtype={id_col: str}).set_index(id_col).split
+
 @patch_to(GalaxyModel)
 def split(self, name:str='test', # 'train', 'valid' or 'test'
          ) -> list:
     "Ids (as strings) of the galaxies in split `name` of the run's `split.csv`"
-    f = self.path and self.path/'split.csv'
-    if f is None or not f.is_file():
-        why = (" (a cross-validation run: every galaxy is held out by one fold; see its oof.csv)" if self.path and (self.path/'folds.csv').exists() else '')
-        raise FileNotFoundError(f"model {self.path} has no split.csv{why}")
-    sp = pd.read_csv(f, dtype={self.id_col: str})
-    if name not in set(sp.split): raise ValueError(f"split '{name}' is not in {f}; it has {sorted(set(sp.split))}")
-    return sp.loc[sp.split == name, self.id_col].tolist()
+    sp = read_split(self.path, self.id_col)
+    if name not in set(sp): raise ValueError(f"split '{name}' is not in {self.path/'split.csv'}; it has {sorted(set(sp))}")
+    return sp.index[sp == name].tolist()
 
 @patch_to(GalaxyModel)
 def split_rows(self, df:pd.DataFrame, # catalogue rows

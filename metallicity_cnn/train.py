@@ -6,6 +6,7 @@
 from __future__ import annotations
 from .core import *
 import time, os, shutil, contextlib, warnings
+from dataclasses import replace
 from pathlib import Path
 import numpy as np, pandas as pd, torch
 from scipy.stats import norm
@@ -14,18 +15,20 @@ from fastai.callback.core import Callback
 from fastai.learner import Learner
 from fastai.imports import noop  # the one `Learner.no_logging` sets (not fastcore's)
 from fastcore.script import call_parse
+from fastcore.meta import delegates
 from .data import *
 from .learner import *
+from .recipe import *
 from .learner import _sha256
 from .model import *
 from .packed import open_images
 from .predict import predict
 
 # %% auto #0
-__all__ = ['PAPER_RANDOM_INIT', 'TRAIN_BYTES', 'INPUT', 'is_main_process', 'world_size', 'split_metrics', 'split_rows',
-           'sigma_scale', 'calibrate_sigma', 'distributed_setup', 'distributed', 'EpochLines', 'init_warning',
-           'pick_recipe', 'trained_run', 'load_trained', 'fit_batch', 'input_record', 'catalog_fingerprint',
-           'train_run', 'calibrate_ensemble', 'train_ensemble', 'train_cli']
+__all__ = ['TRAIN_BYTES', 'INPUT', 'is_main_process', 'world_size', 'split_metrics', 'split_rows', 'sigma_scale',
+           'calibrate_sigma', 'distributed_setup', 'distributed', 'EpochLines', 'trained_run', 'load_trained',
+           'fit_batch', 'input_record', 'catalog_fingerprint', 'train_run', 'calibrate_ensemble', 'train_ensemble',
+           'train_cli']
 
 # %% ../nbs/06_train.ipynb #da2d846a
 def is_main_process() -> bool:
@@ -69,8 +72,8 @@ def split_rows(run:str|Path, # run directory with `split.csv`
                id_col:str=DEFAULT_ID, # id column
               ) -> pd.DataFrame:
     "The rows of `df` whose galaxies are in `split` of the run's `split.csv`, index reset"
-    sp = pd.read_csv(Path(run)/'split.csv', dtype={id_col: str})
-    return df[df[id_col].astype(str).isin(sp.loc[sp.split == split, id_col])].reset_index(drop=True)
+    sp = read_split(run, id_col)
+    return df[df[id_col].astype(str).isin(sp.index[sp == split])].reset_index(drop=True)
 
 # %% ../nbs/06_train.ipynb #f38ae7d5
 def sigma_scale(pred, true, sigma, # one target: predictions, truths and the head's σ
@@ -156,48 +159,21 @@ def _weights_note(arch, pretrained, weights):
     return (f"no pretrained weights for {arch} in the torch cache ({torch.hub.get_dir()}/checkpoints): training from random "
             "initialisation (--pretrained imagenet downloads them)")
 
-PAPER_RANDOM_INIT = ("the 'paper' recipe is a fine-tuning schedule designed for ImageNet weights (head-only epochs with the body "
-                     "frozen, then SGD at lr 0.1 with linear outputs), and this run starts from random initialisation, from which it "
-                     "diverged on the 400-galaxy sample; pass --pretrained imagenet to use them")
-
-def init_warning(recipe:dict, # from `get_recipe`
-                 weights, # from `pretrained_weights` (`None`: random initialisation)
-                ) -> str|None:
-    "Warn, and return the warning, when a recipe designed for pretrained weights (`paper`) starts from random initialisation"
-    if recipe.get('name') != 'paper' or weights is not None: return None
-    warnings.warn(PAPER_RANDOM_INIT)
-    return PAPER_RANDOM_INIT
-
 # %% ../nbs/06_train.ipynb #fb7c0488
-def _calibrate(model:GalaxyModel, valid, images, id_col, tta, progress):
-    "Scale the uncertainty head's σ so that its error bars cover 68% of the validation galaxies; the scales"
-    s = calibrate_sigma(predict(model, images, valid, tta=tta, id_col=id_col, progress=progress), valid, model.targets, id_col)
-    model.scale_sigma(s)
-    return s
+def _calibrate(model:GalaxyModel, valid:Sample, tta, progress):
+    "Scale the uncertainty head's σ so that its error bars cover 68% of the `valid` galaxies; the scales"
+    k = calibrate_sigma(predict(model, valid.images, valid.df, tta=tta, id_col=valid.id_col, progress=progress), valid.df, model.targets, valid.id_col)
+    model.scale_sigma(k)
+    return k
 
-def _evaluate_splits(model:GalaxyModel, df, labels, images, id_col, tta, progress):
-    "`split_metrics` of the validation and test galaxies (those there are), with the mean of the training targets as baseline"
-    base = df.loc[labels == 'train', model.targets].mean().to_numpy()
+def _evaluate_splits(model:GalaxyModel, s:Sample, labels, tta, progress):
+    "`split_metrics` of the validation and test galaxies of `s` (those there are), with the mean of the training targets as baseline"
+    base = s.df.loc[labels == 'train', model.targets].mean().to_numpy()
     res = {}
-    for s in ('valid', 'test'):
-        rows = df[labels == s]
-        if len(rows): res[s] = split_metrics(predict(model, images, rows, tta=tta, id_col=id_col, progress=progress), rows, model.targets, base, id_col)
+    for name in ('valid', 'test'):
+        rows = s.df[labels == name]
+        if len(rows): res[name] = split_metrics(predict(model, s.images, rows, tta=tta, id_col=s.id_col, progress=progress), rows, model.targets, base, s.id_col)
     return res
-
-# %% ../nbs/06_train.ipynb #0ae37390
-def pick_recipe(recipe:str, # a recipe name, or 'auto' to choose by `choose_recipe`
-                n_train:int, # number of training galaxies
-                pretrained='auto', # as for `train_run`
-                progress:bool=True, # download progress bar
-                **overrides, # recipe settings replacing the recipe's
-               ) -> tuple:
-    "`(recipe, weights, reason)`: the validated recipe to train, the body's weights (`pretrained_weights`) and why this recipe"
-    if recipe == 'auto':
-        recipe, why = choose_recipe(n_train)
-        why = f"chosen for this sample (recipe 'auto'): {why}"
-    else: why = 'named by the caller'
-    r = get_recipe(recipe, **overrides)
-    return r, pretrained_weights(r['arch'], pretrained, progress), why
 
 # %% ../nbs/06_train.ipynb #815951b3
 def trained_run(pretrained, # `--pretrained`: a run directory, its `model.pt`, or anything else (then `None`)
@@ -227,41 +203,40 @@ def load_trained(learn:Learner, # from `galaxy_learner`, of the run's architectu
     if same: learn.y_range = meta['y_range']
     return 'body and head' if same else f"body (its head predicts {meta['targets']}{' with σ' if meta['gaussian'] else ''}: a new head is trained)"
 
-def _fit(df, src, labels, targets, r:dict, weights, gaussian, id_col, seed, progress, main, base=None) -> Learner:
-    "A `galaxy_learner` for the training galaxies of `df` (started from the trained run `base` if given), trained with the recipe `r` (data-parallel under torchrun)"
+def _fit(s:Sample, labels, r:Recipe, weights, gaussian, seed, progress, main, base=None) -> Learner:
+    "A `galaxy_learner` for the training galaxies of `s` (started from the trained run `base` if given), trained with the recipe `r` (data-parallel under torchrun)"
     distributed_setup()
     set_seed(seed, reproducible=True)
     stats = load_json(base/'model.json')['stats'] if base else IMAGENET_STATS if weights else None # a fine-tuned body keeps its normalisation
-    dls = galaxy_dls(df, src, labels, targets, r['size'], r['bs'], stats, r['augment'], id_col, seed)
-    learn = galaxy_learner(dls, r['arch'], weights, gaussian=gaussian, wd=r['wd'], squash=r['output'] == 'sigmoid', opt=r['opt'], mom=r['mom'])
+    learn = r.learner(r.dls(s, labels, stats, seed), weights, gaussian)
     learn.loaded = load_trained(learn, base) if base else None
-    if base and main: print(f"initialising {r['arch']} from the trained run {base}: {learn.loaded}")
+    if base and main: print(f"initialising {r.arch} from the trained run {base}: {learn.loaded}")
     with contextlib.ExitStack() as ctx:
         if not (progress and main): ctx.enter_context(learn.no_bar()); ctx.enter_context(learn.no_logging())
         elif not interactive(): ctx.enter_context(learn.no_bar()); ctx.enter_context(learn.added_cbs(EpochLines()))
         ctx.enter_context(distributed(learn))
-        fit_recipe(learn, r)
+        learn.fit_recipe(r)
     return learn
 
-def _save_run(model:GalaxyModel, out, df, labels, src, id_col, tta, progress, t0) -> dict:
+def _save_run(model:GalaxyModel, out, s:Sample, labels, tta, progress, t0) -> dict:
     "Calibrate `model`'s σ head on the validation galaxies, measure it, and save it with its split and metrics to `out` as one unit; its `metrics.json` document"
-    if model.gaussian: _calibrate(model, df[labels == 'valid'], src, id_col, tta, progress)
-    doc = metrics_doc('train', _evaluate_splits(model, df, labels, src, id_col, tta, progress), recipe=model.meta['recipe']['name'],
+    if model.gaussian: _calibrate(model, s.rows(labels == 'valid'), tta, progress)
+    doc = metrics_doc('train', _evaluate_splits(model, s, labels, tta, progress), recipe=model.meta['recipe']['name'],
                       n_train=model.meta['n_train'])
     model.meta.update(metrics=doc['metrics'], seconds=round(time.time() - t0, 1))
-    model.save(out, split=pd.DataFrame({id_col: df[id_col], 'split': labels}), metrics=doc)
+    model.save(out, split=pd.DataFrame({s.id_col: s.df[s.id_col], 'split': labels}), metrics=doc)
     return doc
 
 TRAIN_BYTES = 1000 # bytes per input pixel a ResNet-18/34 takes in training (activations kept for the backward pass), batch included
 
-def fit_batch(r:dict, # recipe, from `get_recipe`
+def fit_batch(r:Recipe, # from `get_recipe`
               n_train:int, # number of training galaxies
-             ) -> dict:
+             ) -> Recipe:
     "`r` with a batch no larger than the training set: fastai drops the last partial batch, so a larger one would train nothing"
     if n_train < 2: raise ValueError(f"{n_train} training galaxies: at least 2 are needed (a random split trains on 60% of the catalogue)")
-    if r['bs'] <= n_train: return r
-    warnings.warn(f"batch size {r['bs']} is larger than the {n_train} training galaxies, which would take no optimiser step: using batches of {n_train}")
-    return r | {'bs': n_train}
+    if r.bs <= n_train: return r
+    warnings.warn(f"batch size {r.bs} is larger than the {n_train} training galaxies, which would take no optimiser step: using batches of {n_train}")
+    return replace(r, bs=n_train)
 
 INPUT = dict(bands='SDSS g, r, i in the JPEG blue, green, red channels', rendering="as the training images: SDSS ImgCutout 'getjpeg' colour JPEGs (asinh stretch) for SDSS cutouts, make_lupton_rgb for the simulated survey",
              scale='2 * petroR90_r / 0.396 / native_side arcsec per pixel (the 90% Petrosian radius spans ~25 px), as the training cutouts',
@@ -321,8 +296,9 @@ def train_run(catalog, # catalogue: file (CSV, FITS, ECSV), astropy `Table` or `
 def _train_run(catalog, images, out, targets, recipe, seed, split_seed, pretrained, gaussian, id_col, tta, progress, overwrite, **overrides) -> dict:
     t0, targets = time.time(), [targets] if isinstance(targets, str) else list(targets)
     main, src = is_main_process(), open_images(images)
-    df, rep = load_catalog(catalog, src, targets, id_col, size=overrides.get('size') or RECIPES.get(recipe, {}).get('size'),
-                           progress=progress and main)
+    s = Sample.load(catalog, src, targets, id_col, size=overrides.get('size') or (RECIPES[recipe].size if recipe in RECIPES else None),
+                    progress=progress and main)
+    df, rep = s.df, s.report
     settings = dict(catalog=catalog_fingerprint(df, [id_col, *targets, 'split']), targets=targets, recipe=recipe, seed=seed, split_seed=split_seed,
                     pretrained=str(pretrained), gaussian=gaussian, id_col=id_col, tta=tta, overrides={k: v for k, v in overrides.items() if v is not None})
     if (done := _done_already(out, settings, overwrite, main)) is not None: return done
@@ -332,17 +308,17 @@ def _train_run(catalog, images, out, targets, recipe, seed, split_seed, pretrain
     if base: overrides = _arch_of(base, overrides)
     r, weights, why = pick_recipe(recipe, n_train, 'none' if base else pretrained, progress and main, **overrides)
     r = fit_batch(r, n_train)
-    check_memory(TRAIN_BYTES * r['bs'] * r['size']**2, f"training at {r['size']} px in batches of {r['bs']}")
-    if main: print(rep, f"recipe '{r['name']}': {why}", *([] if base else [_weights_note(r['arch'], pretrained, weights)]), sep='\n')
+    check_memory(TRAIN_BYTES * r.bs * r.size**2, f"training at {r.size} px in batches of {r.bs}")
+    if main: print(rep, f"recipe '{r.name}': {why}", *([] if base else [_weights_note(r.arch, pretrained, weights)]), sep='\n')
     warn = init_warning(r, weights) if main and not base else None
-    learn = _fit(df, src, labels, targets, r, weights, gaussian, id_col, seed, progress, main, base)
+    learn = _fit(s, labels, r, weights, gaussian, seed, progress, main, base)
     init = (dict(source='run', run=str(base.resolve()), sha256=_sha256(base/'model.pt'), loaded=learn.loaded) if base else
-            weights_record(r['arch'], weights) | ({'warning': warn} if warn else {}))
-    model = GalaxyModel.from_learner(learn, r['size'], normalisation='run' if base else 'imagenet' if weights else 'dataset', recipe=r, recipe_reason=why,
+            weights_record(r.arch, weights) | ({'warning': warn} if warn else {}))
+    model = GalaxyModel.from_learner(learn, r.size, normalisation='run' if base else 'imagenet' if weights else 'dataset', recipe=r.to_dict(), recipe_reason=why,
         seed=seed, split_seed=split_seed, pretrained=str(base or weights or 'random'), id_col=id_col, catalog=rep.to_dict(), weights=init, n_train=n_train,
-        input=input_record(rep, r['size']),
+        input=input_record(rep, r.size),
         world_size=_trained_world_size(), precision=_precision(learn), train_seconds=round(time.time() - t0, 1), settings=settings)
-    return _save_run(model, out, df, labels, src, id_col, tta, progress, t0) if main else {}
+    return _save_run(model, out, s, labels, tta, progress, t0) if main else {}
 
 # %% ../nbs/06_train.ipynb #93537837
 def calibrate_ensemble(model:GalaxyModel, # an ensemble
@@ -359,6 +335,7 @@ def calibrate_ensemble(model:GalaxyModel, # an ensemble
     return model.update(err_scale=ks) if save else (model.meta.update(err_scale=ks) or model)
 
 # %% ../nbs/06_train.ipynb #663f47d4
+@delegates(train_run) # show_doc lists the options it passes on (and recipe settings, as `train_run`)
 def train_ensemble(catalog, # catalogue: file (CSV, FITS, ECSV), astropy `Table` or `DataFrame`
                    images, # directory of `<id>.jpg` images, or a packed store
                    out:str|Path, # ensemble directory to write (members in `member<i>`); rerun to finish an interrupted one
@@ -383,18 +360,18 @@ def train_ensemble(catalog, # catalogue: file (CSV, FITS, ECSV), astropy `Table`
         for i, run in enumerate(runs):
             if progress: print(f"ensemble: member {i+1}/{n} (seed {seed + i})")
             train_run(catalog, src, run, targets, recipe, seed + i, split_seed, id_col=id_col, tta=tta, progress=progress, overwrite=overwrite, **kwargs)
-        return _ensemble_of(out, runs, catalog, src, seed, split_seed, id_col, tta, progress)
+        member = GalaxyModel.load(runs[0])
+        s = Sample.load(catalog, src, member.targets, id_col, size=member.size, progress=False)
+        return _ensemble_of(out, runs, s, [seed + i for i in range(n)], split_seed, tta, progress)
 
-def _ensemble_of(out, runs, catalog, src, seed, split_seed, id_col, tta, progress) -> dict:
-    "The finished members `runs` as one ensemble in `out`, calibrated on the validation galaxies, measured, saved as one unit"
-    member = GalaxyModel.load(runs[0])
-    model = GalaxyModel.ensemble(out, runs, save=False, source='train --ensemble', recipe=member.meta['recipe'], seeds=[seed + i for i in range(len(runs))],
+def _ensemble_of(out, runs, s:Sample, seeds, split_seed, tta, progress) -> dict:
+    "The finished members `runs` as one ensemble in `out`, calibrated on the validation galaxies of `s`, measured, saved as one unit"
+    model = GalaxyModel.ensemble(out, runs, save=False, source='train --ensemble', recipe=load_json(runs[0]/'model.json')['recipe'], seeds=seeds,
                                  split_seed=split_seed)
-    df, _ = load_catalog(catalog, src, model.targets, id_col, size=model.size, progress=False)
-    labels = pd.read_csv(runs[0]/'split.csv', dtype={id_col: str}).set_index(id_col).split.reindex(df[id_col].astype(str)).to_numpy()
-    calibrate_ensemble(model, df[labels == 'valid'], src, tta, progress, save=False)
-    doc = metrics_doc('train', _evaluate_splits(model, df, labels, src, id_col, tta, progress), recipe=model.meta['recipe']['name'], ensemble=len(runs))
-    model.save(out, split=pd.DataFrame({id_col: df[id_col], 'split': labels}), metrics=doc)
+    labels = read_split(runs[0], s.id_col).reindex(s.df[s.id_col]).to_numpy() # the members' shared split
+    calibrate_ensemble(model, s.df[labels == 'valid'], s.images, tta, progress, save=False)
+    doc = metrics_doc('train', _evaluate_splits(model, s, labels, tta, progress), recipe=model.meta['recipe']['name'], ensemble=len(runs))
+    model.save(out, split=pd.DataFrame({s.id_col: s.df[s.id_col], 'split': labels}), metrics=doc)
     return doc
 
 # %% ../nbs/06_train.ipynb #eecbc3c6

@@ -289,7 +289,6 @@ def load_metrics(path:str|Path) -> dict:
     p = Path(path)/'metrics.json' if Path(path).is_dir() else Path(path)
     return check_metrics(load_json(p), str(p))
 
-
 # %% ../nbs/00_core.ipynb #73f13179
 class ResumableCSV:
     "CSV rows appended to `<path>.partial` with checkpoints, so that a killed run resumes from the last one; in memory when `path` is None"
@@ -352,7 +351,10 @@ def settings_diff(old:dict, # settings recorded with a result
                  ) -> str:
     "The settings that differ between `old` and `new`, as `key: old -> new` (for messages)"
     keys = sorted(set(old) | set(new), key=str)
-    return '; '.join(f"{k}: {old.get(k, '(none)')!r} -> {new.get(k, '(none)')!r}" for k in keys if old.get(k) != new.get(k)) or 'none'
+    def _one(k, a, b): # a nested settings dict (the recipe) by its own keys
+        if isinstance(a, dict) and isinstance(b, dict): return settings_diff({f'{k}.{i}': v for i, v in a.items()}, {f'{k}.{i}': v for i, v in b.items()})
+        return f"{k}: {a if k in old else '(none)'!r} -> {b if k in new else '(none)'!r}"
+    return '; '.join(_one(k, old.get(k), new.get(k)) for k in keys if old.get(k) != new.get(k)) or 'none'
 
 RUN_FILES = ('model.json', 'model.pt', 'metrics.json', 'split.csv', 'folds.csv', 'oof.csv') # the files of a run directory
 

@@ -211,6 +211,11 @@ def scale_sigma(self, s:list, # factor per target for the uncertainty head's σ 
     self.meta['sigma_scale'] = list(s)
     return self
 
+def _as_trained(settings, recipe):
+    "`settings` as this version records them: earlier ones kept the recipe's name and overrides, replaced by the recipe as trained (`model.json`'s)"
+    if not isinstance(settings, dict) or not isinstance(settings.get('recipe'), str) or not isinstance(recipe, dict): return settings
+    return {k: v for k, v in settings.items() if k != 'overrides'} | {'recipe': recipe}
+
 @patch_to(GalaxyModel, cls_method=True)
 def finished(cls, path:str|Path, # run directory
              settings:dict, # what the run is to be made with (`model.json`'s `settings`)
@@ -219,7 +224,8 @@ def finished(cls, path:str|Path, # run directory
     "True if `path` holds a finished run made with `settings`; one made with other settings is refused, or with `overwrite` unmarked for replacing"
     path = Path(path)
     if not (path/'model.json').is_file(): return False
-    old = load_json(path/'model.json').get('settings')
+    meta = load_json(path/'model.json')
+    old = _as_trained(meta.get('settings'), meta.get('recipe'))
     if old == json_plain(settings) and (path/'metrics.json').is_file(): return True
     if not overwrite:
         why = 'written by an older version, without its settings' if old is None else f"made with other settings ({settings_diff(old, json_plain(settings))})"

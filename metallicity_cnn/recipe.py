@@ -11,7 +11,7 @@ from .core import *
 with quiet_fastai():
     from fastai.vision.all import Learner, BnFreeze, L
 from .data import AUGMENTATIONS, Sample
-from .learner import OPTIMISERS, galaxy_learner, pretrained_weights
+from .learner import OPTIMISERS, galaxy_learner
 
 # %% auto #0
 __all__ = ['RECIPE_CHOICES', 'RECIPES', 'LARGE_FROM', 'PAPER_RANDOM_INIT', 'Recipe', 'get_recipe', 'recipe_steps',
@@ -160,17 +160,15 @@ def choose_recipe(n_train:int, # number of training galaxies
 # %% ../nbs/04b_recipe.ipynb #31aba759
 def pick_recipe(recipe:str, # a recipe name, or 'auto' to choose by `choose_recipe`
                 n_train:int, # number of training galaxies
-                pretrained='auto', # as for `train_run`
-                progress:bool=True, # download progress bar
                 **overrides, # recipe settings replacing the recipe's
                ) -> tuple:
-    "`(recipe, weights, reason)`: the validated recipe to train, the body's weights (`pretrained_weights`) and why this recipe"
+    "`(recipe, reason)`: the checked `Recipe` to train and why this one"
     if recipe == 'auto':
         recipe, why = choose_recipe(n_train)
         why = f"chosen for this sample (recipe 'auto'): {why}"
     else: why = 'named by the caller'
     r = get_recipe(recipe, **overrides)
-    return r, pretrained_weights(r.arch, pretrained, progress), why
+    return r, why
 
 # %% ../nbs/04b_recipe.ipynb #f89a6692
 PAPER_RANDOM_INIT = ("the 'paper' recipe is a fine-tuning schedule designed for ImageNet weights (head-only epochs with the body "

@@ -299,15 +299,16 @@ def _train_run(catalog, images, out, targets, recipe, seed, split_seed, pretrain
     s = Sample.load(catalog, src, targets, id_col, size=overrides.get('size') or (RECIPES[recipe].size if recipe in RECIPES else None),
                     progress=progress and main)
     df, rep = s.df, s.report
-    settings = dict(catalog=catalog_fingerprint(df, [id_col, *targets, 'split']), targets=targets, recipe=recipe, seed=seed, split_seed=split_seed,
-                    pretrained=str(pretrained), gaussian=gaussian, id_col=id_col, tta=tta, overrides={k: v for k, v in overrides.items() if v is not None})
-    if (done := _done_already(out, settings, overwrite, main)) is not None: return done
     labels = make_split(df, split_seed)
     n_train = int((labels == 'train').sum())
     base = trained_run(pretrained)
     if base: overrides = _arch_of(base, overrides)
-    r, weights, why = pick_recipe(recipe, n_train, 'none' if base else pretrained, progress and main, **overrides)
+    r, why = pick_recipe(recipe, n_train, **overrides)
     r = fit_batch(r, n_train)
+    settings = dict(catalog=catalog_fingerprint(df, [id_col, *targets, 'split']), targets=targets, recipe=r.to_dict(), seed=seed, split_seed=split_seed,
+                    pretrained=str(pretrained), gaussian=gaussian, id_col=id_col, tta=tta) # the recipe as trained: a changed default is not resumed
+    if (done := _done_already(out, settings, overwrite, main)) is not None: return done
+    weights = pretrained_weights(r.arch, 'none' if base else pretrained, progress and main)
     check_memory(TRAIN_BYTES * r.bs * r.size**2, f"training at {r.size} px in batches of {r.bs}")
     if main: print(rep, f"recipe '{r.name}': {why}", *([] if base else [_weights_note(r.arch, pretrained, weights)]), sep='\n')
     warn = init_warning(r, weights) if main and not base else None

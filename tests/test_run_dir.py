@@ -23,6 +23,17 @@ def test_replaced_only_when_asked(small_catalog, sample, run_dir, tmp_path):
     train(small_catalog, sample, out, '--seed', '5', '--overwrite')
     assert load_json(out/'model.json')['seed'] == 5 and load_json(out/'model.json')['settings']['seed'] == 5
 
+def test_resumed_only_with_the_recipe_as_trained(run_dir, tmp_path):
+    "A finished run is reused only when the recipe it would train now is the one it was trained with (a changed default is not resumed); runs of earlier versions, which recorded the recipe's name and overrides, still resume"
+    out = tmp_path/'run'; shutil.copytree(run_dir, out)
+    meta = load_json(out/'model.json'); now = meta['settings']
+    assert now['recipe'] == meta['recipe'] and GalaxyModel.finished(out, now)
+    changed = now | {'recipe': now['recipe'] | {'augment': 'rotate'}}
+    with pytest.raises(FileExistsError, match="recipe.augment: 'dihedral' -> 'rotate'"): GalaxyModel.finished(out, changed)
+    (out/'model.json').write_text(json.dumps(meta | {'settings': now | {'recipe': 'tiny', 'overrides': {}}})) # as earlier versions wrote it
+    assert GalaxyModel.finished(out, now)
+    with pytest.raises(FileExistsError, match="recipe.augment: 'dihedral' -> 'rotate'"): GalaxyModel.finished(out, changed)
+
 def test_written_as_one_unit(run_dir, tmp_path, monkeypatch):
     "A failure part way through writing a run (here in metrics.json, after the weights) leaves the old run whole: no new weights beside old metrics"
     out = tmp_path/'run'; shutil.copytree(run_dir, out)

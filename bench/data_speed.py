@@ -7,16 +7,17 @@ Measured in this process with one torch thread, as in a DataLoader worker proces
   packed pipeline galaxy_dls training batches from a packed store (metallicity-cnn pack): no JPEG decoding
 
 Then, for a training rate R images/s (measured here for ResNet-34 at `--size` px with the library's bf16 path, or given
-with --train-rate), the number of workers each path needs to keep up: ceil(R / rate per worker). Peak resident memory of
+with --train_rate), the number of workers each path needs to keep up: ceil(R / rate per worker). Peak resident memory of
 each (VmHWM, reset before each) is printed too.
 
     python bench/data_speed.py                       # 128 px, batch 64, 3 rounds
-    python bench/data_speed.py --size 64 --train-rate 1500   # e.g. the training rate of a GPU, from bench/gpu_epoch.py
+    python bench/data_speed.py --size 64 --train_rate 1500   # e.g. the training rate of a GPU, from bench/gpu_epoch.py
 """
-import argparse, time, tempfile, statistics, math
+import time, tempfile, statistics, math
 from pathlib import Path
 import numpy as np, torch
 from fastai.vision.all import set_seed
+from fastcore.script import call_parse
 from metallicity_cnn.core import sample_dir
 from metallicity_cnn.data import read_table, load_catalog, galaxy_dls, load_image
 from metallicity_cnn.packed import pack_images
@@ -37,7 +38,7 @@ def pipeline_rate(dls, n_batches):
     return n / (time.perf_counter() - t)
 
 
-def train_rate(dls, arch, n=3):
+def training_rate(dls, arch, n=3):
     "Images/s of the library's training loop (bf16 + channels_last on a CPU) for `n` batches after one warm-up"
     from metallicity_cnn.learner import galaxy_learner
     from fastai.vision.all import Callback, CancelFitException
@@ -52,12 +53,14 @@ def train_rate(dls, arch, n=3):
     return n * dls.bs / (cb.t[-1] - cb.t[0])
 
 
-def main():
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument('--size', type=int, default=128); p.add_argument('--bs', type=int, default=64)
-    p.add_argument('--rounds', type=int, default=3); p.add_argument('--arch', default='resnet34')
-    p.add_argument('--train-rate', type=float, default=None, help='training images/s to feed (default: measured here)')
-    a = p.parse_args()
+@call_parse
+def main(size:int=128, # image side in pixels
+         bs:int=64, # batch size
+         rounds:int=3, # interleaved rounds of measurement
+         arch:str='resnet34', # network whose training rate is measured (unless --train_rate)
+         train_rate:float=None, # training images/s to feed (default: measured here)
+        ):
+    "Images/s per data-loading worker of JPEG decoding and of the JPEG and packed training pipelines; workers needed to feed training"
     sample = sample_dir()
     cat = read_table(sample/'catalog.csv')
     tmp = Path(tempfile.mkdtemp())
@@ -67,26 +70,24 @@ def main():
     df, _ = load_catalog(cat, sample/'images', progress=False)
     split = np.where(np.arange(len(df)) < len(df) - 1, 'train', 'valid')
     set_seed(0)
-    dls_j = galaxy_dls(df, sample/'images', split, size=a.size, bs=a.bs, seed=0)
-    dls_p = galaxy_dls(df, store, split, size=a.size, bs=a.bs, seed=0, stats=dls_j.stats)
+    dls_j = galaxy_dls(df, sample/'images', split, size=size, bs=bs, seed=0)
+    dls_p = galaxy_dls(df, store, split, size=size, bs=bs, seed=0, stats=dls_j.stats)
     files = [sample/'images'/f'{i}.jpg' for i in df.objID]
-    nb = (len(df) - 1) // a.bs - 1
-    runs = {'decode': lambda: decode_rate(files, a.size), 'jpeg pipeline': lambda: pipeline_rate(dls_j, nb),
+    nb = (len(df) - 1) // bs - 1
+    runs = {'decode': lambda: decode_rate(files, size), 'jpeg pipeline': lambda: pipeline_rate(dls_j, nb),
             'packed pipeline': lambda: pipeline_rate(dls_p, nb)}
-    R = a.train_rate or train_rate(dls_p, a.arch)  # with all threads, as training runs
+    R = train_rate or training_rate(dls_p, arch)  # with all threads, as training runs
     torch.set_num_threads(1)  # a DataLoader worker runs single-threaded
-    print(f"{a.size} px, batch {a.bs}, one worker (this process, 1 thread), {a.rounds} rounds; packing 400 images took {pack_s:.1f} s "
+    print(f"{size} px, batch {bs}, one worker (this process, 1 thread), {rounds} rounds; packing 400 images took {pack_s:.1f} s "
           f"({400/pack_s:.0f} img/s)", flush=True)
     rates, peaks = {k: [] for k in runs}, {k: 0. for k in runs}
-    for r in range(a.rounds):
+    for r in range(rounds):
         for k, f in runs.items():
             reset_peak(); rates[k].append(f()); peaks[k] = max(peaks[k], peak_mb())
         print(f"round {r+1}: " + ', '.join(f"{k} {v[-1]:.0f} img/s" for k, v in rates.items()), flush=True)
-    print(f"\ntraining consumes {R:.0f} img/s ({'given' if a.train_rate else f'{a.arch}, library bf16 path, measured here'})")
+    print(f"\ntraining consumes {R:.0f} img/s ({'given' if train_rate else f'{arch}, library bf16 path, measured here'})")
     for k in runs:
         m = statistics.median(rates[k])
         print(f"{k:16s} {m:7.0f} img/s per worker (median)  peak RSS {peaks[k]:6.0f} MB  workers needed: {math.ceil(R / m)}")
     print(f"packed / jpeg pipeline: {statistics.median(p / j for p, j in zip(rates['packed pipeline'], rates['jpeg pipeline'])):.2f}x")
 
-
-if __name__ == '__main__': main()

@@ -2,13 +2,23 @@
 real sample cutouts) with a fixed latency added to every request, at 1 and 8 workers, rate cap set high so that only
 concurrency differs. Target: >= 20 images/s at 8 workers (the seed's serial script: about 1.7/s).
 
-    python bench/download.py [--n 120] [--latency 0.1] [--workers 1 8] [--max-rate 1000]
+    python bench/download.py [--n 120] [--latency 0.1] [--workers 1 8] [--max_rate 1000]
 """
-import argparse, sys, tempfile, time
+import importlib.util, sys, tempfile, time
 from pathlib import Path
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]/'tests'))
-from fake_skyserver import FakeSkyServer, make_catalog
+from fastcore.script import call_parse, Param
 from metallicity_cnn.sdss import download_images
+
+
+def _load_fake_skyserver():
+    "The module tests/fake_skyserver.py, loaded from its file (`sys.path` left as it is)"
+    if (m := sys.modules.get('fake_skyserver')) is not None: return m
+    spec = importlib.util.spec_from_file_location('fake_skyserver', Path(__file__).resolve().parents[1]/'tests'/'fake_skyserver.py')
+    m = importlib.util.module_from_spec(spec)
+    sys.modules['fake_skyserver'] = m # registered before it runs, as an import would (dataclasses look their module up there)
+    try: spec.loader.exec_module(m)
+    except BaseException: sys.modules.pop('fake_skyserver', None); raise
+    return m
 
 
 def bench(cat, url, workers, max_rate):
@@ -19,20 +29,18 @@ def bench(cat, url, workers, max_rate):
         return int((m.status == 'ok').sum()), time.perf_counter() - t
 
 
-def main():
-    p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
-    p.add_argument('--n', type=int, default=120, help='images per run (at most 400, the size of the shared sample)')
-    p.add_argument('--latency', type=float, default=0.1, help='seconds added by the server to every request')
-    p.add_argument('--workers', type=int, nargs='+', default=[1, 8], help='worker counts to time')
-    p.add_argument('--max-rate', type=float, default=1000., help='rate cap of the downloader (requests/s)')
-    args = p.parse_args()
-    cat = make_catalog(args.n)
-    print(f"{len(cat)} cutouts of 128x128 from a local fake SkyServer, {args.latency*1000:.0f} ms added latency, "
-          f"rate cap {args.max_rate:g}/s")
-    with FakeSkyServer(cat, latency=args.latency) as fs:
-        for w in args.workers:
-            n, dt = bench(cat, fs.url, w, args.max_rate)
-            print(f"workers={w}: {n}/{len(cat)} images in {dt:.2f} s: {n/dt:.1f} images/s")
-
-
-if __name__ == '__main__': main()
+@call_parse
+def main(n:int=120, # images per run (at most 400, the size of the shared sample)
+         latency:float=0.1, # seconds added by the server to every request
+         workers:Param('worker counts to time', int, nargs='+')=[1, 8],
+         max_rate:float=1000., # rate cap of the downloader (requests/s)
+        ):
+    "Download speed of `metallicity-cnn download-images` against the local fake SkyServer with added latency"
+    fake = _load_fake_skyserver()
+    cat = fake.make_catalog(n)
+    print(f"{len(cat)} cutouts of 128x128 from a local fake SkyServer, {latency*1000:.0f} ms added latency, "
+          f"rate cap {max_rate:g}/s")
+    with fake.FakeSkyServer(cat, latency=latency) as fs:
+        for w in workers:
+            k, dt = bench(cat, fs.url, w, max_rate)
+            print(f"workers={w}: {k}/{len(cat)} images in {dt:.2f} s: {k/dt:.1f} images/s")

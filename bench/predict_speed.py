@@ -20,9 +20,10 @@ predict / bare >= 2.5 with predictions within 0.005 dex of float32.
     python bench/train_real.py --seeds 0 --set arch=resnet34 size=128 epochs=40   # trains it (about 4 min)
     python bench/predict_speed.py --model RUN_DIR --n 320 --bs 64 --variants default compile
 """
-import argparse, time, tempfile, statistics
+import time, tempfile, statistics
 from pathlib import Path
 import numpy as np, pandas as pd, torch
+from fastcore.script import call_parse, Param
 import metallicity_cnn.predict as P
 from metallicity_cnn.core import sample_dir
 from metallicity_cnn.data import read_table
@@ -55,42 +56,42 @@ def timed_predict(run, store, cat, bs, tta, **kw):
     return res, ends, t0
 
 
-def main():
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument('--model', default='bench/out/real-default-archresnet34-size128-epochs40-s0', help='run directory (a random ResNet-34 at 128 px if missing)')
-    p.add_argument('--n', type=int, default=320, help="galaxies per call without TTA (TTA calls use n/4, at least 4 batches)")
-    p.add_argument('--bs', type=int, default=64)
-    p.add_argument('--variants', nargs='+', default=list(VARIANTS), choices=list(VARIANTS))
-    p.add_argument('--threads', type=int, default=1, help='torch threads (1: CPU time measures the compute alone)')
-    a = p.parse_args()
-    torch.set_num_threads(a.threads)
+@call_parse
+def main(model:str='bench/out/real-default-archresnet34-size128-epochs40-s0', # run directory (a random ResNet-34 at 128 px if missing)
+         n:int=320, # galaxies per call without TTA (TTA calls use n/4, at least 4 batches)
+         bs:int=64, # batch size
+         variants:Param('predict variants to time', str, nargs='+', choices=list(VARIANTS))=list(VARIANTS),
+         threads:int=1, # torch threads (1: CPU time measures the compute alone)
+        ):
+    "Images/s of `predict` in each variant against a bare float32 `model(x)`, and the variants' differences from float32"
+    torch.set_num_threads(threads)
     tmp = Path(tempfile.mkdtemp())
-    run = Path(a.model)
+    run = Path(model)
     if not (run/'model.pt').exists():
         run = tmp/'run'
         meta = dict(arch='resnet34', targets=['oh_p50'], size=128, stats=([0.1]*3, [0.2]*3), y_range=([7.8], [9.4]), ps=[0.25, 0.5], gaussian=False)
         torch.manual_seed(0); save_model(build_model('resnet34', 1, meta['y_range']), meta, run)
-        print(f"{a.model} has no model: using a random ResNet-34 at 128 px (accuracy figures then mean little)")
-    model, meta = load_model(run)
+        print(f"{model} has no model: using a random ResNet-34 at 128 px (accuracy figures then mean little)")
+    net, meta = load_model(run)
     sample = sample_dir()
     store = pack_images(read_table(sample/'catalog.csv'), sample/'images', tmp/'store', size=128, progress=False)
-    ids = pd.Series(np.resize(store.ids.to_numpy(), a.n))
-    x = P.normalize(torch.from_numpy(store.load(store.rows(ids[:a.bs]), meta['size'])), meta['stats'])
-    print(f"{meta['arch']} at {meta['size']} px, batch {a.bs}, {torch.get_num_threads()} threads, torch {torch.__version__}, "
+    ids = pd.Series(np.resize(store.ids.to_numpy(), n))
+    x = P.normalize(torch.from_numpy(store.load(store.rows(ids[:bs]), meta['size'])), meta['stats'])
+    print(f"{meta['arch']} at {meta['size']} px, batch {bs}, {torch.get_num_threads()} threads, torch {torch.__version__}, "
           f"bf16 native: {P.bf16_native('cpu')}", flush=True)
     rows = []
     for tta in (False, True):
-        n = a.n if not tta else max(a.n // 4, 4 * (a.bs // 8))
-        bs = a.bs if not tta else a.bs // 8
-        cat = pd.DataFrame({'objID': store.ids[:n]}) if n <= len(store) else pd.DataFrame({'objID': np.resize(store.ids.to_numpy(), n)}).drop_duplicates()
+        n_call = n if not tta else max(n // 4, 4 * (bs // 8))
+        bs_call = bs if not tta else bs // 8
+        cat = pd.DataFrame({'objID': store.ids[:n_call]}) if n_call <= len(store) else pd.DataFrame({'objID': np.resize(store.ids.to_numpy(), n_call)}).drop_duplicates()
         ref = None
-        for v in ['fp32'] + a.variants:
+        for v in ['fp32'] + variants:
             kw = dict(channels_last=False) if v == 'fp32' else VARIANTS[v]
-            bare = bare_rate(model, x)
+            bare = bare_rate(net, x)
             reset_peak()
-            res, ends, t0 = timed_predict(run, store, cat, bs, tta, **kw)
+            res, ends, t0 = timed_predict(run, store, cat, bs_call, tta, **kw)
             views = 8 if tta else 1
-            steady = (len(ends) - 1) * bs * views / (ends[-1] - ends[0])
+            steady = (len(ends) - 1) * bs_call * views / (ends[-1] - ends[0])
             total = len(cat) * views / (ends[-1] - t0)
             if ref is None: ref = res.oh_p50_pred.to_numpy()
             d = np.abs(res.oh_p50_pred.to_numpy() - ref)
@@ -107,5 +108,3 @@ def main():
     print()
     print(pd.DataFrame(rows).round(4).to_string(index=False))
 
-
-if __name__ == '__main__': main()

@@ -11,7 +11,7 @@ The commands behind the outputs:
 
     python bench/recipe_size.py                        # recipes against training-set size
     python bench/analyses.py real --out bench/out/an-real
-    python bench/analyses.py synthetic --n 3000 --recipe demo --res-recipe demo --res-epochs 20 --out bench/out/an-sim
+    python bench/analyses.py synthetic --n 3000 --recipe demo --res_recipe demo --res_epochs 20 --out bench/out/an-sim
     python bench/train_real.py --seeds 0 1 2 3 4 && python bench/ensembles.py --seeds 0 1 2 3 4
     python bench/tta.py bench/out/real-default-s0 bench/out/real-default-s1 bench/out/real-default-s2 --json bench/out/tta.json
     python bench/realism.py                            # the synthetic survey against the real cutouts
@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PAPER = dict(rmse='0.085', nmad='0.067', rf='0.130', mzr_ratio='0.836 ± 0.103 (the authors\' notebook 11, commit 9b36a60; ± the weighted spread of the bin ratios)') # Wu & Boada (2019), abstract and section 4
 CMD = dict(recipe='python bench/recipe_size.py',
            real='python bench/analyses.py real --out bench/out/an-real',
-           sim='python bench/analyses.py synthetic --n 3000 --recipe demo --res-recipe demo --res-epochs 20 --out bench/out/an-sim',
+           sim='python bench/analyses.py synthetic --n 3000 --recipe demo --res_recipe demo --res_epochs 20 --out bench/out/an-sim',
            ens='python bench/train_real.py --seeds 0 1 2 3 4 && python bench/ensembles.py --seeds 0 1 2 3 4',
            realism='python bench/realism.py', morph='python bench/morphology_forest.py', mzr='python bench/mzr_offsets.py',
            cv='metallicity-cnn crossval --catalog ../shared/data/sdss-dr14-sample/catalog.csv --images ../shared/data/sdss-dr14-sample/images --out bench/out/cv5 --folds 5',

@@ -19,10 +19,11 @@ figures to quote; the wall-clock ones are printed beside them. Targets: library 
     python bench/train_speed.py --arch resnet18 --size 64 --rounds 2 --batches 3
     python bench/train_speed.py --profile                        # also profile the library's batches (top operators)
 """
-import argparse, time, tempfile, statistics, contextlib
+import time, tempfile, statistics, contextlib
 from pathlib import Path
 import numpy as np, pandas as pd, torch
 from fastai.vision.all import Callback, CancelFitException, set_seed
+from fastcore.script import call_parse
 from metallicity_cnn.core import sample_dir
 from metallicity_cnn.data import read_table, galaxy_dls, load_catalog
 from metallicity_cnn.packed import pack_images
@@ -78,33 +79,35 @@ class BareLoop:
         return n * self.bs / (now() - t0)
 
 
-def main():
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument('--arch', default='resnet34'); p.add_argument('--size', type=int, default=128)
-    p.add_argument('--bs', type=int, default=64); p.add_argument('--rounds', type=int, default=5)
-    p.add_argument('--batches', type=int, default=6, help='timed batches per method and round')
-    p.add_argument('--threads', type=int, default=1, help='torch threads (1: CPU time measures the compute alone)')
-    p.add_argument('--profile', action='store_true', help='profile 2 library batches and print the top operators')
-    a = p.parse_args()
-    torch.set_num_threads(a.threads)
+@call_parse
+def main(arch:str='resnet34', # network architecture
+         size:int=128, # image side in pixels
+         bs:int=64, # batch size
+         rounds:int=5, # interleaved rounds of measurement
+         batches:int=6, # timed batches per method and round
+         threads:int=1, # torch threads (1: CPU time measures the compute alone)
+         profile:bool=False, # profile 2 library batches and print the top operators
+        ):
+    "Training images/s of the library against bare PyTorch loops (float32; channels_last + bfloat16), in interleaved rounds"
+    torch.set_num_threads(threads)
     sample = sample_dir()
     tmp = Path(tempfile.mkdtemp())
-    store = pack_images(read_table(sample/'catalog.csv'), sample/'images', tmp/'store', size=a.size, progress=False)
-    df, _ = load_catalog(store.catalog(), store, size=a.size, progress=False)
+    store = pack_images(read_table(sample/'catalog.csv'), sample/'images', tmp/'store', size=size, progress=False)
+    df, _ = load_catalog(store.catalog(), store, size=size, progress=False)
     split = np.where(np.arange(len(df)) < len(df) - 1, 'train', 'valid')  # validation (between epochs) on 1 galaxy only
     set_seed(0)
-    dls = galaxy_dls(df, store, split, size=a.size, bs=a.bs, seed=0)
-    learn = galaxy_learner(dls, a.arch)
+    dls = galaxy_dls(df, store, split, size=size, bs=bs, seed=0)
+    learn = galaxy_learner(dls, arch)
     y = df[['oh_p50']].to_numpy(np.float32)
-    bare = {k: BareLoop(store.images, y, dls.stats, a.arch, learn.y_range, a.bs, fast)
+    bare = {k: BareLoop(store.images, y, dls.stats, arch, learn.y_range, bs, fast)
             for k, fast in (('bare fp32', False), ('bare fast', True))}
-    runs = {'bare fp32': lambda: bare['bare fp32'].round(a.batches), 'bare fast': lambda: bare['bare fast'].round(a.batches),
-            'library': lambda: library_round(learn, a.batches)}
-    print(f"{a.arch} at {a.size} px, batch {a.bs}, {torch.get_num_threads()} threads, {a.rounds} rounds of {a.batches} batches "
+    runs = {'bare fp32': lambda: bare['bare fp32'].round(batches), 'bare fast': lambda: bare['bare fast'].round(batches),
+            'library': lambda: library_round(learn, batches)}
+    print(f"{arch} at {size} px, batch {bs}, {torch.get_num_threads()} threads, {rounds} rounds of {batches} batches "
           f"(torch {torch.__version__})", flush=True)
     rates, peaks = {k: [] for k in runs}, {k: 0. for k in runs}
     can_reset = True
-    for r in range(a.rounds):
+    for r in range(rounds):
         for k, f in runs.items():
             can_reset = reset_peak() and can_reset
             rates[k].append(f()); peaks[k] = max(peaks[k], peak_mb())
@@ -116,10 +119,8 @@ def main():
                          f"peak RSS {peaks[k]:6.0f} MB" + ('' if can_reset else ' (process peak: VmHWM could not be reset)'))
     for k, ref, target in (('library', 'bare fp32', '>= 2'), ('library', 'bare fast', '>= 0.93'), ('bare fast', 'bare fp32', '')):
         print(f"{k} / {ref}: {ratio(k, ref, 1):.2f} in CPU time, {ratio(k, ref, 0):.2f} in wall time" + (f"  (target {target})" if target else ''))
-    if a.profile:
-        from torch.profiler import profile, ProfilerActivity
-        with profile(activities=[ProfilerActivity.CPU]) as prof: library_round(learn, 2)
+    if profile:
+        from torch.profiler import profile as torch_profile, ProfilerActivity
+        with torch_profile(activities=[ProfilerActivity.CPU]) as prof: library_round(learn, 2)
         print(prof.key_averages().table(sort_by='self_cpu_time_total', row_limit=25))
 
-
-if __name__ == '__main__': main()

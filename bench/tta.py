@@ -6,11 +6,12 @@ prints RMSE and NMAD per run, their mean and sd over runs, and the paired differ
 mean over TTA seeds, with the sd over seeds; over runs: the mean and sd of the per-run differences).
 
     PYTHONPATH=$PWD python bench/tta.py /work/main/bench/out/real-default-s*        # TTA seeds 0 1 2
-    PYTHONPATH=$PWD python bench/tta.py RUN [RUN ...] --tta-seeds 0 1 2 3 4 --catalog CAT --images DIR
+    PYTHONPATH=$PWD python bench/tta.py RUN [RUN ...] --tta_seeds 0 1 2 3 4 --catalog CAT --images DIR
 """
-import argparse, warnings
+import warnings
 from pathlib import Path
 import numpy as np, pandas as pd
+from fastcore.script import call_parse, Param
 from metallicity_cnn.core import sample_dir, rmse, nmad, save_json
 from metallicity_cnn.train import split_rows
 from metallicity_cnn.predict import predict
@@ -33,27 +34,27 @@ def summary(res, seeds, i):
     diff = res['dihedral'][i] - paper
     return res['none'][i], res['dihedral'][i], paper.mean(), paper.std(ddof=1) if len(seeds) > 1 else 0., diff.mean(), diff.std(ddof=1) if len(seeds) > 1 else 0.
 
-def main():
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument('runs', nargs='+', help='run directories written by train')
-    p.add_argument('--tta-seeds', type=int, nargs='+', default=[0, 1, 2])
-    p.add_argument('--catalog', default=None, help='catalogue with objID and the target (default: the shared sample)')
-    p.add_argument('--images', default=None, help='image directory (default: the shared sample)')
-    p.add_argument('--target', default='oh_p50')
-    p.add_argument('--json', default=None, help='also write the per-run summaries to this file (for bench/results.py)')
-    a = p.parse_args()
-    sample = sample_dir() if a.catalog is None or a.images is None else None
-    cat = pd.read_csv(a.catalog or sample/'catalog.csv', dtype={'objID': str})
-    images = Path(a.images or sample/'images')
-    runs = [Path(r) for r in a.runs if (Path(r)/'model.pt').is_file() and (Path(r)/'split.csv').is_file()]
-    if not runs: raise SystemExit("no complete run directory (model.pt and split.csv) among the arguments")
+@call_parse
+def main(runs:Param('run directories written by train', str, nargs='+'),
+         tta_seeds:Param('seeds of the paper TTA (random views)', int, nargs='+')=[0, 1, 2],
+         catalog:str=None, # catalogue with objID and the target (default: the shared sample)
+         images:str=None, # image directory (default: the shared sample)
+         target:str='oh_p50', # target column to score
+         json:str=None, # also write the per-run summaries to this file (for bench/results.py)
+        ):
+    "RMSE and NMAD on the validation galaxies of trained runs with no TTA, the 8 dihedral views and the paper's random views"
+    sample = sample_dir() if catalog is None or images is None else None
+    cat = pd.read_csv(catalog or sample/'catalog.csv', dtype={'objID': str})
+    images = Path(images or sample/'images')
+    dirs = [Path(r) for r in runs if (Path(r)/'model.pt').is_file() and (Path(r)/'split.csv').is_file()]
+    if not dirs: raise SystemExit("no complete run directory (model.pt and split.csv) among the arguments")
     rows = []
-    for r in runs:
+    for r in dirs:
         with warnings.catch_warnings():
             warnings.simplefilter('ignore')
-            res, n = run_metrics(r, cat, images, a.target, a.tta_seeds, 32)
-        rows.append((r.name, n, summary(res, a.tta_seeds, 0), summary(res, a.tta_seeds, 1)))
-    print(f"TTA modes on validation galaxies; target {a.target}; paper TTA seeds {a.tta_seeds}; {len(runs)} runs")
+            res, n = run_metrics(r, cat, images, target, tta_seeds, 32)
+        rows.append((r.name, n, summary(res, tta_seeds, 0), summary(res, tta_seeds, 1)))
+    print(f"TTA modes on validation galaxies; target {target}; paper TTA seeds {tta_seeds}; {len(dirs)} runs")
     for i, name in ((2, 'RMSE'), (3, 'NMAD')):
         print(f"\n{name} (dex)   paper: mean +- sd over TTA seeds; d = dihedral - paper, mean +- sd over TTA seeds")
         print(f"{'run':22s} {'n':>4s} {'none':>7s} {'dihedral':>8s} {'paper':>16s} {'d (dih-paper)':>18s}")
@@ -65,9 +66,7 @@ def main():
         print(f"{'mean +- sd over runs':22s} {'':4s} {v[:, 0].mean():.4f}+-{sd[0]:.4f} {v[:, 1].mean():.4f}+-{sd[1]:.4f} "
               f"{v[:, 2].mean():.4f}+-{sd[2]:.4f} {v[:, 4].mean():+.4f}+-{sd[4]:.4f} (runs with d < 0: {(v[:, 4] < 0).sum()}/{len(rows)})")
 
-    if a.json:
+    if json:
         keys = ('none', 'dihedral', 'paper', 'paper_sd_seeds', 'dihedral_minus_paper', 'diff_sd_seeds')
-        save_json(dict(command='python bench/tta.py ' + ' '.join(map(str, a.runs)), tta_seeds=a.tta_seeds, target=a.target,
-                       runs=[dict(run=nm, n=n, rmse=dict(zip(keys, m[0])), nmad=dict(zip(keys, m[1]))) for nm, n, *m in rows]), a.json)
-
-if __name__ == '__main__': main()
+        save_json(dict(command='python bench/tta.py ' + ' '.join(map(str, runs)), tta_seeds=tta_seeds, target=target,
+                       runs=[dict(run=nm, n=n, rmse=dict(zip(keys, m[0])), nmad=dict(zip(keys, m[1]))) for nm, n, *m in rows]), json)

@@ -80,7 +80,7 @@ def crossval_run(catalog, # catalogue file (CSV, FITS, ECSV) or DataFrame, with 
                  seed:int=0, # training seed of fold 0's model; fold i's is `seed + i`
                  fold_seed:int=0, # seed of the folds and of each fold's validation draw
                  id_col:str=DEFAULT_ID, # id column
-                 tta:bool=True, # 8-fold dihedral test-time augmentation
+                 tta:bool=True, # test-time augmentation, the model's own (`GalaxyModel.tta`: 8 dihedral views, or 32 angles for networks trained on every angle)
                  progress:bool=True, # progress bars and per-fold lines
                  overwrite:bool=False, # replace fold runs made with other settings (else refused; those with the same settings are kept)
                  **kwargs, # options of `train_run` (`pretrained`, `gaussian`) and recipe settings (`epochs`, `augment`, ...)
@@ -118,7 +118,7 @@ def crossval_cli(catalog:str, # catalogue of galaxies (CSV, FITS or ECSV) with t
                  seed:int=0, # training seed of fold 0 (fold i: seed + i)
                  fold_seed:int=0, # seed of the folds and of each fold's validation galaxies
                  id_col:str=DEFAULT_ID, # id column of the catalogue
-                 tta:bool=True, # 8-fold dihedral test-time augmentation (--no-tta for a single pass)
+                 tta:bool=True, # test-time augmentation, the model's own: 8 dihedral views, or 32 angles for networks trained on every angle (--no-tta for a single pass)
                  overwrite:bool=False, # replace fold runs made with other settings (a rerun of the same command resumes)
                 ):
     "k-fold cross-validation: one model per fold, out-of-fold predictions (oof.csv) and metrics for every galaxy"

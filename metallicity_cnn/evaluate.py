@@ -632,7 +632,7 @@ def evaluate_run(model, # `GalaxyModel` or its directory (written by `train`, `t
                  catalog, # labelled catalogue (file, astropy `Table` or `DataFrame`) with the model's target columns
                  images:str|Path, # directory of `<id>.jpg` images
                  out:str|Path, # report directory to write
-                 tta:bool=True, # 8-fold dihedral test-time augmentation
+                 tta:bool=True, # test-time augmentation, the model's own (`GalaxyModel.tta`: 8 dihedral views, or 32 angles for networks trained on every angle)
                  split:str|None=None, # 'test', 'valid', 'train' of the run's `split.csv`, 'oof' (a cross-validation's out-of-fold predictions), 'all'; None: `evaluation_split`
                  progress:bool=True, # progress bars
                  figures:bool=True, # write the figures (PNG and PDF)
@@ -668,7 +668,7 @@ def evaluate_cli(model:str, # model directory written by `metallicity-cnn train`
                  catalog:str, # labelled catalogue (CSV/FITS/ECSV) with the model's target columns
                  images:str, # directory of <objID>.jpg images
                  out:str, # report directory (metrics.json, predictions.csv, figures as PNG and PDF)
-                 tta:bool=True, # average over the 8 dihedral symmetries (--no-tta for a single pass)
+                 tta:bool=True, # average over the symmetries the model trained on: 8 dihedral views, or 32 angles (--no-tta for a single pass)
                  split:str=None, # test, valid or train (of the run's split.csv), oof (a cross-validation's out-of-fold predictions) or all; default: test (oof) when the catalogue holds galaxies the model trained on, else all
                  figures:bool=True, # draw the figures (--no-figures for metrics only)
                  seed:int=0, # seed of the gallery's random row and of the bootstrap intervals

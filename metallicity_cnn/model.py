@@ -109,6 +109,8 @@ class GalaxyModel:
     resample = property(lambda self: self.metas[0].get('input', {}).get('resample') or ('area' if self.metas[0].get('format_version', 1) >= 3 else 'bilinear'), # format 3: RESAMPLE
                         doc="how images are resampled to `size` (see `resample_image`), as in training: 'bilinear' for models written before format 3")
     gaussian = property(lambda self: bool(self.meta['gaussian']), doc="the networks predict a per-galaxy σ")
+    tta      = property(lambda self: 'rotate' if (self.metas[0].get('recipe') or {}).get('augment') == 'rotate' else 'dihedral',
+                        doc="the test-time augmentation `tta=True` stands for: the symmetries the networks trained on, every angle ('rotate', 32 views) after `augment='rotate'`, else the 8 dihedral views")
     err_basis = property(lambda self: self.meta.get('err_basis') or ('single' if self.meta.get('source') == 'crossval' else 'ensemble'),
                          doc="what `err_scale` was fitted on: 'single' networks' errors (a cross-validation, out of fold) or 'ensemble', its own predictions")
     id_col   = property(lambda self: self.meta.get('id_col', DEFAULT_ID), doc="id column of the catalogue it was trained on")

@@ -279,7 +279,7 @@ def train_run(catalog, # catalogue: file (CSV, FITS, ECSV), astropy `Table` or `
               pretrained='auto', # 'imagenet' (torchvision's, downloaded if not in the torch cache), 'auto' (if in the cache), 'none', a weights file, or a trained run to fine-tune (its directory or model.pt)
               gaussian:bool=False, # add a per-galaxy uncertainty output (Gaussian negative log-likelihood)
               id_col:str=DEFAULT_ID, # id column
-              tta:bool=True, # evaluate with 8-fold dihedral test-time augmentation
+              tta:bool=True, # evaluate with test-time augmentation, the model's own (`GalaxyModel.tta`)
               progress:bool=True, # progress bars
               overwrite:bool=False, # replace a finished run in `out` made with other settings (else refused; one with the same settings is kept)
               **overrides, # recipe settings: arch, size, bs, lr, wd, epochs, freeze_epochs, ...
@@ -346,7 +346,7 @@ def train_ensemble(catalog, # catalogue: file (CSV, FITS, ECSV), astropy `Table`
                    seed:int=0, # seed of member 0; member i's is `seed + i`
                    split_seed:int=0, # seed of the split all members share (ignored if the catalogue has a `split` column)
                    id_col:str=DEFAULT_ID, # id column
-                   tta:bool=True, # 8-fold dihedral test-time augmentation
+                   tta:bool=True, # test-time augmentation, the model's own (`GalaxyModel.tta`: 8 dihedral views, or 32 angles for networks trained on every angle)
                    progress:bool=True, # progress bars and per-member lines
                    overwrite:bool=False, # replace finished members (and the ensemble) made with other settings (else refused)
                    **kwargs, # further options of `train_run` (`pretrained`, `gaussian`) and recipe settings

@@ -103,7 +103,7 @@ _SMALL = dict(arch='resnet18', size=32) # the recipes measured on CPUs, from ran
 RECIPES = {
     'paper':   Recipe('paper', 'resnet34', 128, 128, 0.1, cycles=3, wd=0., opt='sgd', schedule='sgdr', freeze_epochs=2, warm_epochs=1,
                       layer_lrs='uniform', augment='paper', output='linear', train_bn=False, reset_opt=True),
-    'default': Recipe('default', **_SMALL, bs=16, lr=2e-3, epochs=60),
+    'default': Recipe('default', **_SMALL, bs=16, lr=2e-3, epochs=60, wd=0.1, augment='rotate'), # rotations at any angle: chosen out of fold (Sources)
     'large':   Recipe('large', **_SMALL, bs=64, lr=4e-3, epochs=20),
     'demo':    Recipe('demo', **_SMALL, bs=32, lr=3e-3, epochs=40),
     'tiny':    Recipe('tiny', **_SMALL, bs=16, lr=3e-3, epochs=1),

@@ -13,7 +13,7 @@ import torch.nn.functional as F
 from torch import nn
 with quiet_fastai():
     from fastai.vision.all import (vision_learner, create_vision_model, create_body, model_meta, Learner, Callback, AccumMetric,
-                                   Module, set_seed, store_attr, Adam, SGD, CancelStepException, BnFreeze, L)
+                                   Module, set_seed, store_attr, Adam, SGD, CancelStepException)
 from functools import partial
 import fastai
 from .data import *

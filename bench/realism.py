@@ -28,7 +28,7 @@ def main(scales:str=' '.join(SCALES), # pixel-scale rules of the simulator to ju
         t1 = time.time()
         cmp = compare_image_stats(real, d/'survey', d/'stats', n, workers, progress=False)
         t2 = time.time()
-        r = realism_test(real, d/'survey', d/'classifier', n, epochs=epochs, progress=False, overwrite=True)
+        r = realism_test(real, d/'survey', d/'classifier', n, dict(epochs=epochs), progress=False, overwrite=True)
         save_json(dict(scale=scale, n=n, seconds=dict(simulate=t1 - t0, stats=t2 - t1, classifier=time.time() - t2),
                        command=f"python bench/realism.py --scales {scale} --n {n}"), d/'timing.json')
         print(f"{scale}: {int((cmp.ks < 0.15).sum())} of {len(cmp)} statistics with KS < 0.15 (median KS {cmp.ks.median():.2f}); "

@@ -5,7 +5,7 @@
 # %% ../nbs/09_analyses.ipynb #11413fc1
 from __future__ import annotations
 from .core import *
-import tempfile, warnings
+import inspect, tempfile, warnings
 from pathlib import Path
 import numpy as np, pandas as pd
 from PIL import Image
@@ -13,6 +13,7 @@ from astropy.stats import mad_std
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from fastcore.script import call_parse
+from fastcore.meta import delegates
 from sklearn.ensemble import RandomForestRegressor
 from .data import load_catalog, read_table
 from .learner import build_model, strided_1px_conv
@@ -24,10 +25,10 @@ from .evaluate import save_figure, target_label, noise_floor
 from .morphology import measure_cutouts
 
 # %% auto #0
-__all__ = ['PAPER_SIZES', 'PAPER_RMSE', 'MAG_PATTERNS', 'RGB_BANDS', 'ANNULI', 'METHODS', 'FEATURE_SETS', 'MORPH_FEATURES',
-           'MIN_COMPARED', 'resolution_study', 'plot_resolution', 'catalog_magnitudes', 'magnitude_features',
-           'bad_magnitudes', 'image_colour_features', 'random_forest', 'rband_images', 'morphology_features',
-           'baselines', 'plot_baselines', 'resolution_cli', 'baselines_cli']
+__all__ = ['PAPER_SIZES', 'PAPER_RMSE', 'RUN_OPTIONS', 'MAG_PATTERNS', 'RGB_BANDS', 'ANNULI', 'METHODS', 'FEATURE_SETS',
+           'MORPH_FEATURES', 'MIN_COMPARED', 'PAPER_FOREST', 'resolution_study', 'plot_resolution',
+           'catalog_magnitudes', 'magnitude_features', 'bad_magnitudes', 'image_colour_features', 'random_forest',
+           'rband_images', 'morphology_features', 'baselines', 'plot_baselines', 'resolution_cli', 'baselines_cli']
 
 # %% ../nbs/09_analyses.ipynb #144f6eb3
 PAPER_SIZES = (128, 64, 32, 16, 8, 4, 2, 1)
@@ -43,14 +44,16 @@ def _finished(run, recipe, seed, split_seed, target):
     return same and ('precision' in m or strided_1px_conv(build_model(recipe.arch), (3, recipe.size, recipe.size)) is None)
 
 # %% ../nbs/09_analyses.ipynb #f4393e0e
-def _size_row(df, images, run, target, recipe, seed, split_seed, pretrained, id_col, progress, **overrides) -> dict:
-    "Test statistics of `recipe` with `overrides` (the size among them) in `run`, trained unless `run` holds it finished"
+def _size_row(df, images, run, target, recipe, seed, split_seed, opts, **overrides) -> dict:
+    "Test statistics of `recipe` with `overrides` (the size among them) in `run`, trained (with `train_run`'s options `opts`) unless `run` holds it finished"
     if _finished(run, get_recipe(recipe, **overrides), seed, split_seed, target): m = load_metrics(run)
-    else: m = train_run(df, images, run, targets=(target,), recipe=recipe, seed=seed, split_seed=split_seed, pretrained=pretrained,
-                        id_col=id_col, progress=progress, **overrides)
+    else: m = train_run(df, images, run, targets=(target,), recipe=recipe, seed=seed, split_seed=split_seed, **opts, **overrides)
     te = m['metrics']['test'][target]
     return dict(size=overrides['size'], **{k: te[k] for k in ('n', 'rmse', 'nmad', 'bias', 'rmse_ci68', 'nmad_ci68', 'rmse_mean_predictor')})
 
+RUN_OPTIONS = tuple(inspect.signature(train_run).parameters)[7:-1] # options of `train_run` after the seeds, not recipe settings: pretrained, gaussian, id_col, ...
+
+@delegates(train_run, but=['targets', 'overwrite'])
 def resolution_study(catalog, # catalogue: file (CSV, FITS, ECSV), astropy `Table` or `DataFrame`
                      images:str|Path, # directory of `<id>.jpg` images (at the largest size)
                      out:str|Path, # directory for the runs, `resolution.json` and the figure
@@ -59,19 +62,17 @@ def resolution_study(catalog, # catalogue: file (CSV, FITS, ECSV), astropy `Tabl
                      recipe:str='default', # training recipe
                      seed:int=0, # training seed
                      split_seed:int=0, # seed of the split, the same at every size
-                     pretrained='auto', # as for `train_run`
-                     id_col:str=DEFAULT_ID, # id column
-                     progress:bool=True, # progress bars
-                     **overrides, # recipe settings other than size (epochs, arch, ...)
+                     **kwargs, # options of `train_run` (`pretrained`, `id_col`, `progress`, ...) and recipe settings other than size (epochs, arch, ...)
                     ) -> dict:
     "Train and test `recipe` at each image size; write `out/resolution.json` and `out/resolution.png/.pdf`"
     sizes = sorted({int(s) for s in sizes}, reverse=True)
     if not sizes or sizes[-1] < 1: raise ValueError(f"sizes must be positive integers, got {sizes}")
-    if 'size' in overrides: raise ValueError("give the image sizes with `sizes`, not `size`")
+    if 'size' in kwargs: raise ValueError("give the image sizes with `sizes`, not `size`")
+    opts = {k: kwargs.pop(k) for k in RUN_OPTIONS if k in kwargs}
+    overrides, id_col = kwargs, opts.get('id_col', DEFAULT_ID)
     df = read_table(catalog, id_col)
     out = Path(out)
-    rows = [_size_row(df, images, out/f'size{s:03d}', target, recipe, seed, split_seed, pretrained, id_col, progress, size=s, **overrides)
-            for s in sizes]
+    rows = [_size_row(df, images, out/f'size{s:03d}', target, recipe, seed, split_seed, opts, size=s, **overrides) for s in sizes]
     true = split_rows(out/f'size{sizes[0]:03d}', df, 'test', id_col)[target].to_numpy(float)
     res = dict(target=target, recipe=get_recipe(recipe, **overrides).to_dict(), seed=seed, split_seed=split_seed, sizes=rows,
                mean_predictor=dict(rmse=rows[0]['rmse_mean_predictor'], nmad=float(mad_std(true))),
@@ -285,19 +286,22 @@ def _parts(run:Path, model:GalaxyModel) -> list:
 
 MIN_COMPARED = 20 # test galaxies below which `baselines` warns that a comparison means little
 
+PAPER_FOREST = dict(n_trees=40, min_samples_leaf=8) # the paper's random forest: 40 trees, at least 8 galaxies a leaf
+
 def baselines(run:str|Path, # model directory written by `train` (also `--ensemble`) or `crossval`
               catalog, # the catalogue it was trained on (file, astropy `Table` or `DataFrame`)
               images:str|Path, # its image directory
               out:str|Path, # directory for `baselines.json`, `baseline_predictions.csv`, the figure and the r-band run(s)
               rband:bool=True, # train the r-band-only CNN (the slow part)
               features:str='gri', # random forest features: 'gri' (the paper's: g, r, i magnitudes), 'ugriz' (magnitudes and colours) or 'image'
-              n_trees:int=40, # random forest trees
-              min_samples_leaf:int=8, # random forest leaf size
+              forest:dict|None=None, # random forest settings replacing those of `PAPER_FOREST` (`n_trees`, `min_samples_leaf`)
               progress:bool=True, # progress bars
               **overrides, # recipe settings for the r-band CNN (default: the run's)
              ) -> dict:
     "Mean predictor, random forest on photometry, r-band-only CNN and the run's CNN on the run's test galaxies (a cross-validation's: out of fold)"
     run, out = Path(run), check_output(out, [catalog, images, run])
+    if set(forest or {}) - set(PAPER_FOREST): raise ValueError(f"forest settings {sorted(forest)}: the settings are {', '.join(PAPER_FOREST)}")
+    n_trees, min_samples_leaf = ({**PAPER_FOREST, **(forest or {})}[k] for k in PAPER_FOREST)
     model = GalaxyModel.load(run)
     measured = {} # the morphology of each image, measured once for all the folds
     parts = [_split_baselines(r, m, catalog, images, out/r.name if r != run else out, rband, features, n_trees, min_samples_leaf, progress, measured, **overrides)
@@ -355,7 +359,7 @@ def resolution_cli(catalog:str, # catalogue (CSV/FITS/ECSV) with the id and targ
                    id_col:str=DEFAULT_ID, # id column
                   ):
     "Train and test at each image size (images resampled down) and plot RMSE and NMAD against size (the paper's Figure 3)"
-    res = resolution_study(catalog, images, out, sizes, target, recipe, seed, split_seed, pretrained, id_col, epochs=epochs, arch=arch)
+    res = resolution_study(catalog, images, out, sizes, target, recipe, seed, split_seed, pretrained=pretrained, id_col=id_col, epochs=epochs, arch=arch)
     print(f"mean predictor: RMSE {res['mean_predictor']['rmse']:.4f} NMAD {res['mean_predictor']['nmad']:.4f}")
     for r in res['sizes']: print(f"{r['size']:4d} px: RMSE {r['rmse']:.4f} NMAD {r['nmad']:.4f} n {r['n']}")
     print(f"resolution: written to {out}")
@@ -373,7 +377,7 @@ def baselines_cli(model:str, # model directory written by `metallicity-cnn train
                   epochs:int=None, # epochs of the r-band CNN (default: the run's)
                  ):
     "Compare the CNN with the mean predictor, a random forest on photometry and an r-band-only CNN on the run's test galaxies"
-    res = baselines(model, catalog, images, out, rband, features, trees, min_leaf, epochs=epochs)
+    res = baselines(model, catalog, images, out, rband, features, dict(n_trees=trees, min_samples_leaf=min_leaf), epochs=epochs)
     for t, per in res['metrics'].items():
         for k, v in per.items():
             d = res['minus_cnn'][t].get(k)

@@ -75,21 +75,17 @@ def crossval_run(catalog, # catalogue file (CSV, FITS, ECSV) or DataFrame, with 
                  images, # directory of `<id>.jpg` images, or a packed store
                  out:str|Path, # cross-validation directory to write (or to resume)
                  folds:int=5, # number of folds
-                 targets=(DEFAULT_TARGET,), # target column(s); the first stratifies the folds
-                 recipe:str='auto', # training recipe (see `RECIPES`), or 'auto' (chosen for each fold's number of training galaxies)
                  seed:int=0, # training seed of fold 0's model; fold i's is `seed + i`
                  fold_seed:int=0, # seed of the folds and of each fold's validation draw
-                 id_col:str=DEFAULT_ID, # id column
                  tta:bool=True, # test-time augmentation, the model's own (`GalaxyModel.tta`: 8 dihedral views, or 32 angles for networks trained on every angle)
                  progress:bool=True, # progress bars and per-fold lines
-                 overwrite:bool=False, # replace fold runs made with other settings (else refused; those with the same settings are kept)
-                 **kwargs, # options of `train_run` (`pretrained`, `gaussian`) and recipe settings (`epochs`, `augment`, ...)
+                 **kwargs, # the options of `train_run` (`targets`, the first of which stratifies the folds; `recipe`, 'auto' chosen for each fold's number of training galaxies; `overwrite`, ...) and recipe settings (`epochs`, `augment`, ...)
                 ) -> dict:
     "Train one model per fold under `out`, predict every galaxy with the model that did not see it; write the metrics and the fold ensemble"
     out = check_output(out, [catalog, images], models_ok=True)
-    with output_lock(out): return _crossval(catalog, images, out, folds, targets, recipe, seed, fold_seed, id_col, tta, progress, overwrite=overwrite, **kwargs)
+    with output_lock(out): return _crossval(catalog, images, out, folds, seed, fold_seed, tta, progress, **kwargs)
 
-def _crossval(catalog, images, out, folds, targets, recipe, seed, fold_seed, id_col, tta, progress, **overrides) -> dict:
+def _crossval(catalog, images, out, folds, seed, fold_seed, tta, progress, targets=(DEFAULT_TARGET,), recipe='auto', id_col=DEFAULT_ID, **overrides) -> dict:
     t0 = time.time()
     s = Sample.load(catalog, open_images(images), targets, id_col, progress=progress)
     targets, df = s.targets, s.df
@@ -122,7 +118,7 @@ def crossval_cli(catalog:str, # catalogue of galaxies (CSV, FITS or ECSV) with t
                  overwrite:bool=False, # replace fold runs made with other settings (a rerun of the same command resumes)
                 ):
     "k-fold cross-validation: one model per fold, out-of-fold predictions (oof.csv) and metrics for every galaxy"
-    res = crossval_run(catalog, images, out, folds, target, recipe, seed, fold_seed, id_col, tta, overwrite=overwrite)
+    res = crossval_run(catalog, images, out, folds, seed, fold_seed, tta, targets=target, recipe=recipe, id_col=id_col, overwrite=overwrite)
     for t, m in res['metrics']['oof'].items():
         s = res['fold_spread'][t]['rmse']
         print(f"crossval {t}: out-of-fold RMSE {m['rmse']:.4f} [{m['rmse_ci68'][0]:.4f}, {m['rmse_ci68'][1]:.4f}], "

@@ -15,9 +15,10 @@ from .core import *
 from .evaluate import save_figure
 
 # %% auto #0
-__all__ = ['BANDS_RGB', 'DETECT', 'NEIGHBOUR', 'MORPHOLOGY', 'STATS', 'read_cutout', 'sky_stats', 'sky_pixels', 'segment',
-           'central_label', 'growth_radii', 'sky_grain', 'measure_cutout', 'measure_cutouts', 'compare_samples',
-           'plot_samples', 'roc_auc', 'realism_test', 'realism_cli', 'compare_image_stats', 'image_stats_cli']
+__all__ = ['BANDS_RGB', 'DETECT', 'NEIGHBOUR', 'MORPHOLOGY', 'STATS', 'REALISM_CLASSIFIER', 'read_cutout', 'sky_stats',
+           'sky_pixels', 'segment', 'central_label', 'growth_radii', 'sky_grain', 'measure_cutout', 'measure_cutouts',
+           'compare_samples', 'plot_samples', 'roc_auc', 'realism_test', 'realism_cli', 'compare_image_stats',
+           'image_stats_cli']
 
 # %% ../nbs/07a_morphology.ipynb #ab5b9860
 BANDS_RGB = ('i', 'r', 'g') # the SDSS bands in the JPEG's red, green and blue channels
@@ -248,13 +249,13 @@ def _two_samples(real, sim, n, out:Path) -> pd.DataFrame:
             rows.append(dict(objID=label*10**6 + j + 1, is_simulated=label, file=str(f.resolve())))
     return pd.DataFrame(rows)
 
+REALISM_CLASSIFIER = dict(folds=5, epochs=10, seed=0) # the classifier two-sample test: 5-fold cross-validation of the 'default' recipe for 10 epochs, training seed 0
+
 def realism_test(real:str|Path, # directory of real cutouts (or a sample with images/)
                  sim:str|Path, # directory of simulated cutouts (or a survey with images/)
                  out:str|Path, # directory for the sample, the cross-validation and realism.json
                  n:int=400, # cutouts of each kind (the first by file name; the smaller count of the two is used)
-                 folds:int=5, # cross-validation folds
-                 epochs:int=10, # epochs of the 'default' recipe
-                 seed:int=0, # training seed
+                 classifier:dict|None=None, # settings replacing those of `REALISM_CLASSIFIER` (`folds`, `epochs`, `seed`)
                  progress:bool=True, # progress bars and per-fold lines
                  overwrite:bool=False, # replace a test of other inputs in `out`
                 ) -> dict:
@@ -262,6 +263,8 @@ def realism_test(real:str|Path, # directory of real cutouts (or a sample with im
     import shutil
     from metallicity_cnn.crossval import crossval_run
     out = Path(out)
+    if set(classifier or {}) - set(REALISM_CLASSIFIER): raise ValueError(f"classifier settings {sorted(classifier)}: the settings are {', '.join(REALISM_CLASSIFIER)}")
+    folds, epochs, seed = ({**REALISM_CLASSIFIER, **(classifier or {})}[k] for k in REALISM_CLASSIFIER)
     inputs = dict(real=str(Path(real).resolve()), simulated=str(Path(sim).resolve()), n=n, folds=folds, epochs=epochs, seed=seed)
     if (out/'inputs.json').exists() and (old := load_json(out/'inputs.json')) != inputs: # a finished or an interrupted test
         if not overwrite: raise ValueError(f"{out} holds a realism test of other inputs ({settings_diff(old, inputs)}); pass --overwrite to replace it")
@@ -270,7 +273,7 @@ def realism_test(real:str|Path, # directory of real cutouts (or a sample with im
     out.mkdir(parents=True, exist_ok=True)
     save_json(inputs, out/'inputs.json')
     cat = _two_samples(real, sim, n, out)
-    crossval_run(cat, out/'images', out/'cv', folds, ['is_simulated'], 'default', seed=seed, progress=progress, overwrite=overwrite,
+    crossval_run(cat, out/'images', out/'cv', folds, targets=['is_simulated'], recipe='default', seed=seed, progress=progress, overwrite=overwrite,
                  epochs=epochs, pretrained='none')
     oof = pd.read_csv(out/'cv'/'oof.csv')
     res = dict(inputs=inputs, **roc_auc(oof.is_simulated, oof.is_simulated_pred))
@@ -289,7 +292,7 @@ def realism_cli(real:str, # directory of real cutouts (or a sample with images/)
                 overwrite:bool=False, # replace a test of other inputs
                ):
     "A CNN trained to tell real from simulated cutouts: its out-of-fold ROC AUC (0.5: indistinguishable, 1: trivially told apart)"
-    r = realism_test(real, sim, out, n, folds, epochs, seed, overwrite=overwrite)
+    r = realism_test(real, sim, out, n, dict(folds=folds, epochs=epochs, seed=seed), overwrite=overwrite)
     print(f"realism: out-of-fold ROC AUC {r['auc']:.3f} [{r['auc_ci68'][0]:.3f}, {r['auc_ci68'][1]:.3f}] over {r['n']} cutouts "
           f"({r['n']//2} real, {r['n']//2} simulated; {folds} folds); written to {out}/realism.json")
 

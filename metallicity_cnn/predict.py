@@ -15,6 +15,7 @@ from torch.fx.experimental.optimization import fuse as fuse_conv_bn
 from PIL import Image
 from fastcore.script import call_parse
 from fastcore.basics import patch_to
+from fastcore.meta import delegates
 from .data import *
 from .data import _comment_lines
 from .packed import *
@@ -172,7 +173,7 @@ class FastModel(torch.nn.Module):
 def inference_model(model:torch.nn.Module, # from `load_model`
                     device='cpu', # torch device
                     channels_last:bool=True, # channels_last memory layout (float32, same predictions)
-                    bf16:bool=False, # bfloat16 body where the hardware computes it natively (2x faster; ~0.002 dex typical, 0.005-0.02 at worst)
+                    bf16:bool=False, # bfloat16 body where the hardware computes it natively (faster; predictions change in the third decimal)
                     compile:bool=False, # `torch.compile` the body with frozen weights (float32 unless `bf16`)
                     bs:int|None=None, # batch size to pad to when compiling
                    ) -> torch.nn.Module:
@@ -436,7 +437,7 @@ def predict(model, # `GalaxyModel`, or its directory (written by `train`, `train
             device:str|None=None, # torch device (default: cuda if available, else cpu)
             progress:bool=True, # show a progress bar
             channels_last:bool=True, # channels_last memory layout (same predictions; see `inference_model`)
-            bf16:bool=False, # bfloat16 where native: 2x faster, predictions change by ~0.002 dex (0.005-0.02 at worst)
+            bf16:bool=False, # bfloat16 where native: faster, predictions change in the third decimal (see the results page)
             compile:bool=False, # `torch.compile` the network (worth its compile time beyond several thousand images on a CPU)
             workers:int=1, # threads reading images ahead of the network (0: read in the main thread)
             read_back:bool=True, # with `out`, read the finished file back and return it (False at survey scale: returns None)
@@ -487,6 +488,8 @@ def _file_meta(model:GalaxyModel) -> dict:
     import metallicity_cnn, datetime
     return dict(MODEL=str(model.path), MCNN_VER=metallicity_cnn.__version__, DATE=datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%S'))
 
+delegates(predict)(GalaxyModel.predict) # `GalaxyModel.predict`'s signature (help, show_doc) lists these options once this module is loaded
+
 # %% ../nbs/05_predict.ipynb #7e28ef73
 @call_parse
 def predict_cli(model:str, # run directory written by `metallicity-cnn train`
@@ -500,8 +503,8 @@ def predict_cli(model:str, # run directory written by `metallicity-cnn train`
                 id_col:str=DEFAULT_ID, # id column of the catalogue
                 device:str=None, # torch device, e.g. cpu, cuda, cuda:1 (default: cuda if available)
                 channels_last:bool=True, # channels_last memory layout, same predictions (--no-channels-last for the plain layout)
-                bf16:bool=False, # bfloat16 where the hardware has it: 2x faster, predictions change by ~0.002 dex (0.005-0.02 at worst)
-                compile:bool=False, # torch.compile the network: up to a minute to compile, then 1.2x faster (with --bf16 2.6x) on a CPU
+                bf16:bool=False, # bfloat16 where the hardware has it: faster, predictions change in the third decimal (see the results page)
+                compile:bool=False, # torch.compile the network: up to a minute to compile, then faster on large catalogues
                 workers:int=1, # threads reading images ahead of the network
                 checkpoint_s:float=5., # seconds between checkpoints of the progress (the work a kill can lose)
                 overwrite:bool=False, # start afresh over a partial --out made with another model or other settings

@@ -4,7 +4,7 @@
 
 # %% ../nbs/02_sdss.ipynb #c663146d
 from __future__ import annotations
-import io, re, sys, math, time, threading, warnings
+import inspect, io, re, sys, math, time, threading, warnings
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from datetime import datetime, timezone
 from pathlib import Path
@@ -13,15 +13,16 @@ from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 from PIL import Image
 from fastcore.script import call_parse
+from fastcore.meta import delegates
 from . import __version__
 from .core import *
 
 # %% auto #0
-__all__ = ['SQL_PATH', 'CUTOUT_PATH', 'MAX_ROWS', 'QUERY_LIMIT_S', 'RELEASES', 'RETRY_STATUS', 'COLUMNS', 'INVALID', 'MIN_SIDE',
-           'MAX_SIDE', 'MIN_SCALE', 'MAX_SCALE', 'NATIVE_PIXEL', 'ABSENT', 'FAULTS', 'MANIFEST_COLUMNS', 'NO_PETRO',
-           'PETRO_RULE', 'check_release', 'server_url', 'RateLimiter', 'LimitedRetry', 'make_session', 'n_attempts',
-           'selection_sql', 'SkyServerError', 'parse_csv', 'server_message', 'is_query_timeout', 'run_sql',
-           'query_catalog', 'provenance_path', 'download_catalog', 'download_catalog_cli', 'check_jpeg',
+__all__ = ['SQL_PATH', 'CUTOUT_PATH', 'MAX_ROWS', 'QUERY_LIMIT_S', 'RELEASES', 'RETRY_STATUS', 'COLUMNS', 'PAPER_CUTS', 'INVALID',
+           'MIN_SIDE', 'MAX_SIDE', 'MIN_SCALE', 'MAX_SCALE', 'NATIVE_PIXEL', 'ABSENT', 'FAULTS', 'MANIFEST_COLUMNS',
+           'NO_PETRO', 'PETRO_RULE', 'check_release', 'server_url', 'RateLimiter', 'LimitedRetry', 'make_session',
+           'n_attempts', 'selection_sql', 'SkyServerError', 'parse_csv', 'server_message', 'is_query_timeout',
+           'run_sql', 'query_catalog', 'provenance_path', 'download_catalog', 'download_catalog_cli', 'check_jpeg',
            'cutout_request', 'resample_jpeg', 'check_scale', 'petro_scale', 'fetch_cutout', 'FailureStreak',
            'row_scales', 'download_images', 'manifest_summary', 'download_images_cli']
 
@@ -108,6 +109,7 @@ def make_session(limiter:RateLimiter|None=None, # shared rate limit of every att
     s.mount('http://', adapter); s.mount('https://', adapter)
     s.headers['User-Agent'] = f'metallicity-cnn/{__version__} (python-requests)'
     if sql: s.headers['Connection'] = 'close'
+    s.limiter, s.retries, s.backoff = limiter, retries, backoff # the session's policy, which `fetch_cutout` follows too
     return s
 
 # %% ../nbs/02_sdss.ipynb #16106358
@@ -128,6 +130,14 @@ def _between(expr, lim):
     return ([f'{expr} > {lo:g}'] if lo is not None else []) + ([f'{expr} < {hi:g}'] if hi is not None else [])
 
 # %% ../nbs/02_sdss.ipynb #ce5a7c49
+PAPER_CUTS = dict(petro_r=(10, 18), # range of the r-band Petrosian magnitude
+                  u_r=(0, 6), # range of the u-r model colour
+                  model_mag=(10, 25), # range of the model magnitude in each of u, g, r, i, z
+                  max_rchi2=2, # upper limit of the reduced chi^2 of the redshift fit
+                  z_err=(0, 0.01), # range of the redshift error
+                  min_z=0.02, # lower limit of the redshift
+                  no_sentinel=True) # require a measured metallicity (oh_p50 != -9999)
+
 def _cuts(petro_r, u_r, model_mag, max_rchi2, z_err, min_z, no_sentinel):
     res = _between('g.petroMag_r', petro_r) + _between('g.modelMag_u - g.modelMag_r', u_r)
     for b in 'ugriz': res += _between(f'g.modelMag_{b}', model_mag)
@@ -140,18 +150,14 @@ def _keyset(after):
     return f'(g.objID > {o} OR (g.objID = {o} AND s.specObjID > {s}))'
 
 # %% ../nbs/02_sdss.ipynb #0737bf67
-def selection_sql(petro_r=(10, 18), # range of the r-band Petrosian magnitude
-                  u_r=(0, 6), # range of the u-r model colour
-                  model_mag=(10, 25), # range of the model magnitude in each of u, g, r, i, z
-                  max_rchi2:float|None=2, # upper limit of the reduced chi^2 of the redshift fit
-                  z_err=(0, 0.01), # range of the redshift error
-                  min_z:float|None=0.02, # lower limit of the redshift
-                  no_sentinel:bool=True, # require a measured metallicity (oh_p50 != -9999)
-                  top:int|None=None, # return at most this many rows (`TOP`)
+def selection_sql(top:int|None=None, # return at most this many rows (`TOP`)
                   after:tuple|None=None, # `(objID, specObjID)` of the last row already read: rows after it
+                  **cuts, # cuts replacing those of `PAPER_CUTS` (a range's side, or a cut, `None`: none)
                  ) -> str:
     "SQL of the paper's sample, rows ordered by `(objID, specObjID)`, optionally the page of `top` rows `after` a row"
-    where = _cuts(petro_r, u_r, model_mag, max_rchi2, z_err, min_z, no_sentinel) + ([_keyset(after)] if after else [])
+    unknown = set(cuts) - set(PAPER_CUTS)
+    if unknown: raise TypeError(f"unknown cuts {', '.join(sorted(unknown))}: the cuts are {', '.join(PAPER_CUTS)}")
+    where = _cuts(**{**PAPER_CUTS, **cuts}) + ([_keyset(after)] if after else [])
     return '\n'.join([f"SELECT {f'TOP {int(top)} ' if top else ''}{', '.join(COLUMNS)}",
         'FROM SpecObj AS s', 'JOIN Galaxy AS g ON g.objID = s.bestObjID',
         'JOIN GalSpecInfo AS i ON i.specObjID = s.specObjID', 'JOIN GalSpecExtra AS e ON e.specObjID = s.specObjID',
@@ -280,20 +286,18 @@ def provenance_path(catalog:str|Path) -> Path:
     return catalog.with_name(catalog.stem + '.provenance.json')
 
 # %% ../nbs/02_sdss.ipynb #1107c5f8
+@delegates(query_catalog, but=['server'])
 def download_catalog(out:str|Path, # output catalogue CSV
                      release:int=14, # SDSS data release (12 to 17)
-                     limit:int|None=None, # stop after this many rows (`None`: the whole sample)
                      server:str|None=None, # SkyServer base URL (default: the release's)
-                     page_size:int=MAX_ROWS, # rows per query (at most 500,000)
-                     max_qpm:float=60, # most queries per minute, retries included
-                     timeout:float=QUERY_LIMIT_S + 60., # seconds to wait for each answer (longer than SkyServer's 600 s)
-                     retries:int=5, # retries of a query that could not be sent, or was answered 429, 502, 503 or 504
-                     backoff:float=1., # exponential backoff factor of the retries
-                     **cuts, # cuts of `selection_sql`
+                     **kwargs, # options of `query_catalog` (`limit`, `page_size`, `max_qpm`, `timeout`, `retries`, `backoff`) and cuts of `selection_sql`
                     ) -> pd.DataFrame:
     "Query the sample of `release` and write it to `out` (CSV) with its provenance JSON beside it"
     url = server_url(release, server)
-    df, nq = query_catalog(url, limit, page_size, max_qpm, timeout, retries, backoff, **cuts)
+    q = inspect.signature(query_catalog).bind(url, **kwargs) # an unknown option fails here, before any query
+    q.apply_defaults()
+    limit, page_size, cuts = q.arguments['limit'], q.arguments['page_size'], q.arguments['cuts']
+    df, nq = query_catalog(url, **kwargs)
     dup = df[DEFAULT_ID].duplicated()
     if dup.any(): warnings.warn(f"{dup.sum()} galaxies have several spectra: kept the first spectrum of each")
     df = df[~dup].reset_index(drop=True)
@@ -318,7 +322,7 @@ def download_catalog_cli(out:str=None, # output catalogue CSV (required); proven
                         ) -> int:
     "Query SkyServer for the paper's sample of spectroscopic galaxies and write it as a CSV catalogue"
     if not out: raise ValueError("--out is required: the CSV file to write the catalogue to")
-    try: df = download_catalog(out, release, limit, server, page_size, max_qpm, timeout, retries, backoff)
+    try: df = download_catalog(out, release, server, limit=limit, page_size=page_size, max_qpm=max_qpm, timeout=timeout, retries=retries, backoff=backoff)
     except SkyServerError as e:
         print(f"download-catalog: {e} (nothing was written)", file=sys.stderr)
         return 1
@@ -409,18 +413,16 @@ def _get_cutout(session, url, params, limiter, timeout, retries) -> tuple:
         except requests.RequestException: return None, f'{INVALID}: body cut off', n_attempts(r)
 
 # %% ../nbs/02_sdss.ipynb #0e5f7c23
-def fetch_cutout(session:requests.Session, # session from `make_session`
+def fetch_cutout(session:requests.Session, # session from `make_session`: its rate limit, and its retries and backoff after a broken body or an undecodable image
                  server:str, # SkyServer base URL
                  ra:float, dec:float, # position in degrees
                  size:int=128, # side in pixels
                  scale:float=0.296, # arcsec per pixel
-                 limiter:RateLimiter|None=None, # shared rate limit
                  timeout:float=30., # seconds to wait to connect and for each read
-                 retries:int=5, # retries after a broken body or an undecodable image
-                 backoff:float=1., # exponential backoff factor of those retries
                  blank_std:float=2., # threshold of `check_jpeg`
                 ) -> tuple:
     "`(jpeg bytes or None, reason, attempts)` for the `size`×`size` cutout at `ra`, `dec` with `scale` arcsec per pixel"
+    limiter, retries, backoff = (getattr(session, k, d) for k, d in (('limiter', None), ('retries', 5), ('backoff', 1.)))
     side, s = cutout_request(size, scale)
     params, attempts = dict(ra=ra, dec=dec, scale=s, width=side, height=side), 0
     for k in range(retries + 1):
@@ -590,8 +592,8 @@ def download_images(catalog:str|Path|pd.DataFrame, # catalogue (CSV or DataFrame
     url = server_url(release, server)
     Path(out).mkdir(parents=True, exist_ok=True)
     prov, limiter = _start_provenance(manifest, scale, size, url, release), RateLimiter(max_rate)
-    run = _Run(out, size, blank_std, _earlier_absent(manifest), max_failures, server=url, limiter=limiter, timeout=timeout,
-               session=make_session(limiter, retries, backoff, workers), retries=retries, backoff=backoff)
+    run = _Run(out, size, blank_std, _earlier_absent(manifest), max_failures, server=url, timeout=timeout,
+               session=make_session(limiter, retries, backoff, workers))
     futs, ex = [], ThreadPoolExecutor(workers)
     try:
         for r in df.itertuples(): futs.append(ex.submit(_download_one, run, r.objID, r.ra, r.dec, r.scale))

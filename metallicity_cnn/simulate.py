@@ -4,7 +4,7 @@
 
 # %% ../nbs/03_simulate.ipynb #4a4fc11f
 from __future__ import annotations
-import os, io, shutil
+import os, io, inspect, shutil
 from functools import lru_cache
 from multiprocessing import get_context
 from pathlib import Path
@@ -17,6 +17,7 @@ from astropy.modeling.models import Sersic2D
 from astropy.convolution import Gaussian2DKernel
 from astropy.visualization import make_lupton_rgb
 from fastcore.script import call_parse
+from fastcore.meta import delegates
 from .core import atomic_write, save_json, track, check_memory
 from .relations import *
 from .sdss import NATIVE_PIXEL, PETRO_RULE, petro_scale
@@ -386,19 +387,21 @@ def _metadata(n, seed, size, scatter, relation, quenched, scale='fixed'):
                            'and calibration errors (0.02 mag in u, 0.01 in griz); modelMagErr_<b>: their standard deviation; '
                            'modelMag_<b>_true: the noiseless magnitudes the images are drawn from', version=__version__)
 
+@delegates(draw_galaxies, but=['n', 'seed'])
 def simulate_survey(n:int, # number of galaxies
                     out:str|Path, # output directory: images/<objID>.jpg, catalog.csv, survey.json
                     seed:int=0, # master seed, 0-999999
-                    size:int=128, # image side [pixels]; the field is always 37.9 arcsec
-                    scatter:float=0.1, # intrinsic metallicity scatter [dex]: the noise floor
-                    relation:str='tremonti', # 'tremonti' (mass-metallicity) or 'mannucci' (fundamental metallicity relation)
-                    quenched:bool=False, # keep quenched galaxies too (real metallicity catalogues hold star-forming ones only)
+                    size:int=128, # image side [pixels]
+                    scale:str='fixed', # pixel scale: 'fixed' (every field 37.9 arcsec) or 'petrosian' (a field of 2*petroR90_r/0.396 arcsec, as SDSS cutouts)
                     workers:int=1, # processes rendering images (0: one per CPU core)
                     overwrite:bool=False, # replace the survey in a non-empty `out`
                     progress:bool=True, # show a progress bar (for more than 200 galaxies)
-                    scale:str='fixed', # pixel scale: 'fixed' (every field 37.9 arcsec) or 'petrosian' (a field of 2*petroR90_r/0.396 arcsec, as SDSS cutouts)
+                    **kwargs, # the population's options of `draw_galaxies`: `scatter`, `relation`, `quenched`
                    ) -> pd.DataFrame:
     "Simulate `n` galaxies, write their images and catalogue to `out`, and return the catalogue"
+    pop = inspect.signature(draw_galaxies).bind(n, seed, **kwargs) # an unknown option fails here, before any work
+    pop.apply_defaults()
+    scatter, relation, quenched = (pop.arguments[k] for k in ('scatter', 'relation', 'quenched'))
     _check_params(n, seed, scatter, relation, size)
     if scale not in SCALES: raise ValueError(f"scale {scale!r}: use one of {', '.join(SCALES)}")
     if workers < 0: raise ValueError(f"workers={workers}: use 0 (one per core) or a positive number")
@@ -427,7 +430,7 @@ def simulate_cli(n:int=1000, # number of galaxies
                  scale:str='fixed', # pixel scale: fixed (37.9 arcsec fields) or petrosian (2*petroR90_r/0.396 arcsec, as SDSS cutouts)
                 ):
     "Simulate an SDSS-like survey of galaxy images with known metallicities"
-    cat = simulate_survey(n, out, seed, size, scatter, relation, quenched, workers, overwrite, scale=scale)
+    cat = simulate_survey(n, out, seed, size, scale, workers, overwrite, scatter=scatter, relation=relation, quenched=quenched)
     print(f"wrote {len(cat)} galaxies to {out} (images/, catalog.csv, survey.json); noise floor {scatter} dex")
 
 # %% ../nbs/03_simulate.ipynb #343a6fe0

@@ -341,15 +341,11 @@ def train_ensemble(catalog, # catalogue: file (CSV, FITS, ECSV), astropy `Table`
                    images, # directory of `<id>.jpg` images, or a packed store
                    out:str|Path, # ensemble directory to write (members in `member<i>`); rerun to finish an interrupted one
                    n:int=5, # number of members
-                   targets=(DEFAULT_TARGET,), # target column(s)
-                   recipe:str='auto', # recipe name (see `RECIPES`), or 'auto' (chosen for the number of training galaxies)
                    seed:int=0, # seed of member 0; member i's is `seed + i`
-                   split_seed:int=0, # seed of the split all members share (ignored if the catalogue has a `split` column)
-                   id_col:str=DEFAULT_ID, # id column
                    tta:bool=True, # test-time augmentation, the model's own (`GalaxyModel.tta`: 8 dihedral views, or 32 angles for networks trained on every angle)
                    progress:bool=True, # progress bars and per-member lines
                    overwrite:bool=False, # replace finished members (and the ensemble) made with other settings (else refused)
-                   **kwargs, # further options of `train_run` (`pretrained`, `gaussian`) and recipe settings
+                   **kwargs, # the options of `train_run` (`targets`, `recipe`, `split_seed` the members share, `id_col`, ...) and recipe settings
                   ) -> dict:
     "Train `n` networks on one split as an ensemble in `out`, calibrate its error bars on the validation galaxies; its `metrics.json` document"
     if n < 2: raise ValueError(f"an ensemble needs at least 2 members, got --ensemble {n}")
@@ -360,10 +356,10 @@ def train_ensemble(catalog, # catalogue: file (CSV, FITS, ECSV), astropy `Table`
         runs = [out/f'member{i}' for i in range(n)]
         for i, run in enumerate(runs):
             if progress: print(f"ensemble: member {i+1}/{n} (seed {seed + i})")
-            train_run(catalog, src, run, targets, recipe, seed + i, split_seed, id_col=id_col, tta=tta, progress=progress, overwrite=overwrite, **kwargs)
+            train_run(catalog, src, run, seed=seed + i, tta=tta, progress=progress, overwrite=overwrite, **kwargs)
         member = GalaxyModel.load(runs[0])
-        s = Sample.load(catalog, src, member.targets, id_col, size=member.size, progress=False)
-        return _ensemble_of(out, runs, s, [seed + i for i in range(n)], split_seed, tta, progress)
+        s = Sample.load(catalog, src, member.targets, kwargs.get('id_col', DEFAULT_ID), size=member.size, progress=False)
+        return _ensemble_of(out, runs, s, [seed + i for i in range(n)], kwargs.get('split_seed', 0), tta, progress)
 
 def _ensemble_of(out, runs, s:Sample, seeds, split_seed, tta, progress) -> dict:
     "The finished members `runs` as one ensemble in `out`, calibrated on the validation galaxies of `s`, measured, saved as one unit"
@@ -399,7 +395,7 @@ def train_cli(catalog:str, # catalogue of galaxies (CSV, FITS or ECSV) with the 
     "Train a CNN to predict galaxy properties (default: metallicity oh_p50) from gri images"
     kw = dict(pretrained=pretrained, gaussian=gaussian, arch=arch, size=size, bs=bs, epochs=epochs, cycles=cycles, lr=lr, overwrite=overwrite)
     m = (train_run(catalog, images, out, target, recipe, seed, split_seed, id_col=id_col, **kw) if ensemble == 1 else
-         train_ensemble(catalog, images, out, ensemble, target, recipe, seed, split_seed, id_col, **kw))
+         train_ensemble(catalog, images, out, ensemble, seed, targets=target, recipe=recipe, split_seed=split_seed, id_col=id_col, **kw))
     for s, per in m.get('metrics', {}).items(): # nothing on the ranks other than 0 of a distributed run
         for t, v in per.items():
             print(f"{s:5s} {t}: RMSE {v['rmse']:.4f} NMAD {v['nmad']:.4f} bias {v['bias']:+.4f} n {v['n']} "

@@ -20,6 +20,7 @@ The commands behind the outputs:
     metallicity-cnn crossval --catalog ../shared/data/sdss-dr14-sample/catalog.csv --images ../shared/data/sdss-dr14-sample/images --out bench/out/cv5 --folds 5
     python bench/fold_coverage.py                      # the fold ensemble's error bars on 80 held-out galaxies
     python bench/candidates.py                         # small-sample recipes against default, out of fold
+    python bench/predict_speed.py --model bench/out/cv5/fold0 --json bench/out/predict-speed/predict_speed.json   # fast inference
 """
 import argparse, io, json, platform, subprocess, time
 from pathlib import Path
@@ -37,7 +38,8 @@ CMD = dict(recipe='python bench/recipe_size.py',
            ens='python bench/train_real.py --seeds 0 1 2 3 4 && python bench/ensembles.py --seeds 0 1 2 3 4',
            realism='python bench/realism.py', morph='python bench/morphology_forest.py', mzr='python bench/mzr_offsets.py',
            cv='metallicity-cnn crossval --catalog ../shared/data/sdss-dr14-sample/catalog.csv --images ../shared/data/sdss-dr14-sample/images --out bench/out/cv5 --folds 5',
-           coverage='python bench/fold_coverage.py', candidates='python bench/candidates.py')
+           coverage='python bench/fold_coverage.py', candidates='python bench/candidates.py',
+           speed='python bench/predict_speed.py --model bench/out/cv5/fold0 --json bench/out/predict-speed/predict_speed.json')
 
 def f3(v, d=3): return '–' if v is None else f'{v:.{d}f}'
 def ci(st, k='rmse', d=3): return f"{f3(st[k], d)} [{f3(st[f'{k}_ci68'][0], d)}, {f3(st[f'{k}_ci68'][1], d)}]" if st.get(f'{k}_ci68') else f3(st[k], d)
@@ -212,6 +214,18 @@ def tta_section(t) -> str:
             f"1 + 4 random training augmentations, averaged over TTA seeds {', '.join(map(str, t['tta_seeds']))}. RMSE in dex. `{t['command']} --json bench/out/tta.json`\n\n"
             + table(['model', 'n', 'none', 'dihedral (default)', 'paper (± over TTA seeds)', 'dihedral − paper'], rows))
 
+def speed_section(s) -> str:
+    if not s: return f"Not measured in this run (`{CMD['speed']}`)."
+    rows = [[r['variant'], f"{r['views']} view{'s' if r['views'] > 1 else ''}", r['galaxies'], f"{r['steady_cpu']:.0f}", f"{r['ratio_cpu']:.2f}×", f"{r['first_batch_s']:.1f}",
+             *(f"{r[k]:.4f}" for k in ('median_diff_dex', 'p99_diff_dex', 'max_diff_dex'))] for r in s['rows']]
+    return (f"`predict` in each of its speed variants on the cutouts of the real sample, against a bare float32 `model(x)` on batches already in memory, "
+            f"measured in CPU seconds of one thread right before each variant ({s['arch'].replace('resnet', 'ResNet-')} at {s['size']} px, the default recipe's "
+            f"network of fold 0 of the cross-validation above; batch {s['bs']} images; native bfloat16: {'yes' if s['bf16_native'] else 'no'}; torch {s['torch']}). "
+            "The steady rate counts network inputs (a galaxy under test-time augmentation is as many images as views) and leaves out the first batch, "
+            "which holds `torch.compile`'s compilation; the differences are the absolute differences from the float32 predictions of the same galaxies. One run: the ratios of the float32 variants, whose work is the same, show the run's noise. "
+            f"`{s['command']}`\n\n"
+            + table(['variant', 'TTA', 'galaxies', 'images / CPU-s', 'against bare float32', 'first batch [s]', 'median difference [dex]', '99th percentile', 'largest'], rows))
+
 def analyses_section(a, name, cmd) -> str:
     if not a: return f"Not measured in this run (`{cmd}`)."
     cmd = a['command']
@@ -312,6 +326,7 @@ def write_results(page:Path, index:Path):
           "## Error bars of the fold ensemble on held-out galaxies\n\n" + coverage_section(load('fold-coverage/fold_coverage.json')),
           "## Small-sample recipes, out of fold\n\n" + candidates_section(load('candidates/candidates.json')),
           "## Test-time augmentation\n\n" + tta_section(load('tta.json')),
+          "## Fast inference\n\n" + speed_section(load('predict-speed/predict_speed.json')),
           "## Recipes and training-set size\n\nThe measurements behind `choose_recipe` (`recipe='auto'`): each recipe on the real sample and on simulated surveys "
           f"of two sizes, compared on the validation galaxies. `{CMD['recipe']}`\n\n" + recipe_section(rs),
           "## Analyses of the real sample\n\n" + analyses_section(real, 'real', CMD['real']),
@@ -360,6 +375,7 @@ SECTIONS = {'crossval': ("## The real sample out of fold", lambda: crossval_sect
             'coverage': ("## Error bars of the fold ensemble on held-out galaxies", lambda: coverage_section(load('fold-coverage/fold_coverage.json')), 'fold-coverage'),
             'candidates': ("## Small-sample recipes, out of fold", lambda: candidates_section(load('candidates/candidates.json')), 'candidates'),
             'mzr': ("## Does the CNN see more than mass? (simulated surveys)", mzr_offsets_section, 'mzr-offsets'),
+            'speed': ("## Fast inference", lambda: speed_section(load('predict-speed/predict_speed.json')), 'predict-speed'),
             'realism': ("## How much the synthetic survey looks like the sky", realism_section, 'realism'),
             'morphology': ("## A forest that sees morphology", morphology_section, 'morphology-forest')} # sections --only can update
 
@@ -377,7 +393,7 @@ def update_section(page:Path, name:str):
     print(f"updated the section '{head[3:]}' of {page}")
 
 ORDER = ["## Wu & Boada (2019) and this library", "## The real sample out of fold", "## The real sample: one network, a seed ensemble, a fold ensemble",
-         "## Error bars of the fold ensemble on held-out galaxies", "## Small-sample recipes, out of fold", "## Test-time augmentation", "## Recipes and training-set size",
+         "## Error bars of the fold ensemble on held-out galaxies", "## Small-sample recipes, out of fold", "## Test-time augmentation", "## Fast inference", "## Recipes and training-set size",
          "## Analyses of the real sample", "## Analyses of a synthetic survey", "## How much the synthetic survey looks like the sky",
          "## A forest that sees morphology", "## Does the CNN see more than mass? (simulated surveys)"] # the sections, as write_results orders them
 

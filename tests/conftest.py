@@ -1,6 +1,5 @@
 import io, os, shutil, subprocess, sys, traceback, warnings
 from contextlib import redirect_stdout, redirect_stderr
-from pathlib import Path
 import pandas as pd, pytest
 from metallicity_cnn.core import example_sample
 

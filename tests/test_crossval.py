@@ -1,6 +1,6 @@
 "The `crossval` command on real SDSS galaxies: complete, disjoint folds, and a killed run that resumes."
 import json, os, shutil, signal, subprocess, time
-import pandas as pd, pytest
+import pandas as pd
 from conftest import cli
 from metallicity_cnn.core import load_metrics
 

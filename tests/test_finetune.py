@@ -1,6 +1,6 @@
 "Fine-tuning from a trained run: the body always, the head when the targets match, said in the log and in model.json."
 import json
-import pandas as pd, pytest, torch
+import torch
 from conftest import cli
 from metallicity_cnn.data import load_catalog, make_split, galaxy_dls
 from metallicity_cnn.learner import galaxy_learner

@@ -1,7 +1,6 @@
 """Bad inputs a stranger gives, each answered in one line (exit status 1, no traceback), before the work where it can be."""
 import json, shutil
-from pathlib import Path
-import numpy as np, pandas as pd, pytest
+import pandas as pd, pytest
 from PIL import Image
 from conftest import cli
 

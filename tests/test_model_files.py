@@ -1,5 +1,5 @@
 "Model files: a saved run loads in a fresh process and predicts identically; a weights file cannot run code."
-import json, os, subprocess, sys
+import os, subprocess, sys
 import numpy as np, pandas as pd, pytest, torch
 from metallicity_cnn.model import load_model
 from metallicity_cnn.predict import predict

@@ -1,9 +1,9 @@
 """`--pretrained imagenet`: weights downloaded through torchvision's weights API from a server on 127.0.0.1, the offline error,
 and the body of the learner holding exactly the file's tensors"""
-import contextlib, hashlib, http.server, json, socket, threading
+import hashlib, http.server, json, socket, threading
 from functools import partial
 from pathlib import Path
-import pandas as pd, pytest, torch, torchvision
+import pytest, torch, torchvision
 from metallicity_cnn.cli import run_command
 from metallicity_cnn.data import load_catalog, make_split, galaxy_dls
 from metallicity_cnn.learner import imagenet_weights, weights_cache_file, pretrained_weights, galaxy_learner

@@ -1,7 +1,6 @@
 """What a run directory guarantees under misuse: replaced only when asked, written as one unit, one writer at a time,
 resumed only with the same settings, never written over an input, its output checked before the work."""
-import json, subprocess, shutil
-from pathlib import Path
+import json, shutil
 import pandas as pd, pytest
 from conftest import cli
 from metallicity_cnn.core import output_lock, ResumableCSV, load_json

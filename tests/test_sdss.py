@@ -1,7 +1,7 @@
 """Catalogue query and cutout download against a fake SkyServer on 127.0.0.1 that answers in the real service's shapes
 (JSON HTTP 500 for SQL errors and timeouts, spExecuteSQL's error tables, 404 outside the footprint, clamped sizes) and
 injects the faults of a real one."""
-import inspect, json, signal, socket, subprocess, sys, time
+import inspect, signal, socket, subprocess, sys, time
 from pathlib import Path
 import numpy as np, pandas as pd, pytest
 from PIL import Image

@@ -1,11 +1,10 @@
 """The scale paths, end to end: distributed training under torchrun (2 CPU processes, gloo), survey-scale prediction
 (flat memory on 10,000 rows, resume after a kill), compiled prediction, training and predicting from a packed store.
 No timings are asserted here (those are in bench/)."""
-import os, sys, time, signal, subprocess, shutil, json
+import os, time, signal, subprocess, shutil
 from pathlib import Path
 import numpy as np, pandas as pd, pytest, torch
 from metallicity_cnn.core import example_sample, load_json, load_metrics
-from metallicity_cnn.data import load_catalog, make_split, galaxy_dls
 from metallicity_cnn.learner import build_model
 from metallicity_cnn.model import save_model, load_model
 from metallicity_cnn.packed import pack_images, pack_cli, PackedStore

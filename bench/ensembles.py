@@ -14,11 +14,10 @@ paired bootstrap difference against the single networks, and the coverage of the
     python bench/ensembles.py                         # then this (trains the 5 folds: about 20 min)
     python bench/ensembles.py --seeds 0 1 2           # with 3 seed runs: a 3-member seed ensemble
 """
-import json
 from pathlib import Path
 import numpy as np, pandas as pd
 from fastcore.script import call_parse, Param
-from metallicity_cnn.core import sample_dir, summarize, rmse, save_json
+from metallicity_cnn.core import sample_dir, summarize, save_json, paired_difference
 from metallicity_cnn.model import GalaxyModel
 from metallicity_cnn.train import calibrate_ensemble, split_metrics
 from metallicity_cnn.crossval import crossval_run
@@ -41,10 +40,6 @@ def main(runs:str='bench/out/real-default-s{}', # seed run directories, {} the s
     def preds(model): return test.merge(predict(model, sample/'images', test, progress=False), on='objID')
     def cover(m): return split_metrics(m.drop(columns='oh_p50'), test, ['oh_p50'], n_boot=0)['oh_p50'] # coverage of the error bars
 
-    rng = np.random.default_rng(0)
-    boot = rng.integers(0, len(test), (n_boot, len(test)))
-    def rmse_boot(p): return np.sqrt(((p[boot] - test.oh_p50.to_numpy()[boot])**2).mean(1))
-
     rows, singles = {}, []
     for s, r in zip(seeds, runs):
         m = preds(r); singles.append(m.oh_p50_pred.to_numpy())
@@ -64,10 +59,9 @@ def main(runs:str='bench/out/real-default-s{}', # seed run directories, {} the s
         print(f"{k:24s} {v['rmse']:7.4f} [{v['rmse_ci68'][0]:.4f}, {v['rmse_ci68'][1]:.4f}] {v['nmad']:7.4f} {v['bias']:+7.4f} {cov}")
     r5 = [rows[f'single seed {s}']['rmse'] for s in seeds]
     print(f"single network, seeds {seeds}: RMSE {np.mean(r5):.4f} ± {np.std(r5, ddof=1):.4f} (mean ± sd over seeds)")
-    sb = np.mean([rmse_boot(x) for x in singles], 0) # the ensembles against the mean of the same networks they average
-    for k, m in ((f'seed ensemble ({len(runs)})', me), ('fold ensemble (5)', mf)):
-        d = rmse_boot(m.oh_p50_pred.to_numpy()) - sb
-        print(f"{k} minus mean single (seeds {seeds}): {np.mean(d):+.4f} dex, paired bootstrap 68% [{np.quantile(d, 0.16):+.4f}, {np.quantile(d, 0.84):+.4f}], 95% [{np.quantile(d, 0.025):+.4f}, {np.quantile(d, 0.975):+.4f}]")
+    for k, m in ((f'seed ensemble ({len(runs)})', me), ('fold ensemble (5)', mf)): # the ensembles against the mean RMSE of the single networks
+        d = paired_difference(m.oh_p50_pred, np.stack(singles), m.oh_p50, n_boot=n_boot)
+        print(f"{k} minus mean single (seeds {seeds}): {d['diff']:+.4f} dex, paired bootstrap 68% [{d['ci68'][0]:+.4f}, {d['ci68'][1]:+.4f}], 95% [{d['ci95'][0]:+.4f}, {d['ci95'][1]:+.4f}]")
     print(f"error-bar scale k: seed ensemble {ens.meta['err_scale'][0]:.4f} (validation), fold ensemble {GalaxyModel.load(out/'cv320').meta['err_scale'][0]:.4f} (out of fold)")
     print(f"median member spread on the test galaxies: seed ensemble {me.oh_p50_member_std.median():.4f}, fold ensemble {mf.oh_p50_member_std.median():.4f}; median err {me.oh_p50_err.median():.4f}, {mf.oh_p50_err.median():.4f}")
     print(f"cross-validation of the 320: out-of-fold RMSE {cv['metrics']['oof']['oh_p50']['rmse']:.4f} [{cv['metrics']['oof']['oh_p50']['rmse_ci68'][0]:.4f}, {cv['metrics']['oof']['oh_p50']['rmse_ci68'][1]:.4f}], per fold {cv['fold_spread']['oh_p50']['rmse']['mean']:.4f} ± {cv['fold_spread']['oh_p50']['rmse']['sd']:.4f}")

@@ -21,6 +21,24 @@ The commands behind the outputs:
     python bench/fold_coverage.py                      # the fold ensemble's error bars on 80 held-out galaxies
     python bench/candidates.py                         # small-sample recipes against default, out of fold
     python bench/predict_speed.py --model bench/out/cv5/fold0 --json bench/out/predict-speed/predict_speed.json   # fast inference
+
+What the benchmarks write, and all this script reads: under `bench/out/<name>/`, the runs as the library writes them
+(`model.json`, `metrics.json` in the layout of `metallicity_cnn.core.metrics_doc`, `split.csv`, a cross-validation's
+`oof.csv`) and one summary per benchmark, strict JSON written atomically by `metallicity_cnn.core.save_json`, whose
+`command` is the command line that reproduces it (the analyses keep theirs in `command.txt` beside their runs):
+
+    cv5/metrics.json, model.json                 crossval: metrics.oof, fold_spread (metrics_doc)
+    ensembles.json                               rows (summarize + coverage per model), single_rmse, oof, fold_spread
+    fold-coverage/fold_coverage.json             coverage of each error model on the held-out galaxies
+    candidates/candidates.json                   rows: OOF RMSE per fold seed, paired differences, seconds per network
+    tta.json                                     runs: RMSE per TTA mode on each model's validation galaxies
+    predict-speed/predict_speed.json             rows: rates, ratios to bare float32, differences from float32
+    recipe-size/recipe_size.json                 rows: validation and test RMSE per recipe and training-set size
+    an-real/, an-sim/                            report/metrics.json, baselines/baselines.json, resolution/resolution.json
+    realism/<scale>/stats/image_stats.json       stats: medians and KS distance per image statistic
+    realism/<scale>/classifier/realism.json      out-of-fold ROC AUC of the real-versus-simulated classifier
+    morphology-forest/morphology_forest.json     the forest with morphology against colours, paired
+    mzr-offsets/<relation>/offsets.json          the CNN's and the mass-only offsets' correlations, paired
 """
 import argparse, io, json, platform, subprocess, time
 from pathlib import Path

@@ -7,13 +7,13 @@ time; then the mean and spread over seeds, and the metrics of the seed ensemble 
     python bench/train_real.py --recipe paper --seeds 0
     python bench/train_real.py --set arch=resnet34 size=128 epochs=40   # recipe overrides
 """
-import time, json
+import time
 from pathlib import Path
-import numpy as np, pandas as pd
+import pandas as pd
 from fastcore.script import call_parse, Param
-from metallicity_cnn.core import sample_dir, summarize, rmse
+from metallicity_cnn.core import sample_dir, summarize
 from metallicity_cnn.train import train_run, split_rows
-from metallicity_cnn.predict import predict
+from metallicity_cnn.model import GalaxyModel
 
 def _val(v):
     for f in (int, float):
@@ -33,7 +33,7 @@ def main(recipe:str='default', # training recipe
     sample = sample_dir()
     cat = pd.read_csv(sample/'catalog.csv', dtype={'objID': str})
     tag = recipe + ''.join(f'-{k}{v}' for k, v in over.items())
-    rows, preds = [], []
+    rows, runs = [], []
     for s in seeds:
         t0 = time.time()
         run = Path(out)/f'real-{tag}-s{s}'
@@ -44,13 +44,14 @@ def main(recipe:str='default', # training recipe
         print(f"seed {s}: test RMSE {te['rmse']:.4f} [{te['rmse_ci68'][0]:.4f}, {te['rmse_ci68'][1]:.4f}]  "
               f"NMAD {te['nmad']:.4f} [{te['nmad_ci68'][0]:.4f}, {te['nmad_ci68'][1]:.4f}]  "
               f"mean-predictor RMSE {te['rmse_mean_predictor']:.4f}  valid RMSE {va['rmse']:.4f}  n_test {te['n']}  wall {wall:.0f} s", flush=True)
-        test = split_rows(run, cat)
-        preds.append(predict(run, sample/'images', test, progress=False).set_index('objID').loc[test.objID, 'oh_p50_pred'].to_numpy())
+        runs.append(run)
     r = pd.DataFrame(rows)
     print(f"\n{tag}: test RMSE mean {r.test_rmse.mean():.4f} sd {r.test_rmse.std(ddof=1) if len(r) > 1 else 0:.4f}; "
           f"NMAD mean {r.test_nmad.mean():.4f} sd {r.test_nmad.std(ddof=1) if len(r) > 1 else 0:.4f}; "
           f"valid RMSE mean {r.valid_rmse.mean():.4f}; wall mean {r.wall_s.mean():.0f} s per seed")
-    if len(preds) > 1:
-        ens = summarize(np.mean(preds, 0), test.oh_p50.to_numpy())
-        print(f"ensemble of {len(preds)} seeds: test RMSE {ens['rmse']:.4f} [{ens['rmse_ci68'][0]:.4f}, {ens['rmse_ci68'][1]:.4f}] NMAD {ens['nmad']:.4f}")
+    if len(runs) > 1: # the seed ensemble: the mean of the networks' predictions, as `train --ensemble` makes it
+        test = split_rows(runs[0], cat)
+        p = GalaxyModel.ensemble(Path(out)/f'real-{tag}-ensemble', runs, save=False).predict(sample/'images', test, progress=False).merge(test, on='objID')
+        ens = summarize(p.oh_p50_pred, p.oh_p50)
+        print(f"ensemble of {len(runs)} seeds: test RMSE {ens['rmse']:.4f} [{ens['rmse_ci68'][0]:.4f}, {ens['rmse_ci68'][1]:.4f}] NMAD {ens['nmad']:.4f}")
     print(f"mean predictor (train mean) test RMSE {m['metrics']['test']['oh_p50']['rmse_mean_predictor']:.4f}")

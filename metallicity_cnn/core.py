@@ -112,17 +112,18 @@ def summarize(pred, true, # predictions and true values of one target
     return res
 
 # %% ../nbs/00_core.ipynb #06e45e16
-def paired_difference(pred_a, pred_b, true, # two methods' predictions of the same galaxies, and the true values
+def paired_difference(pred_a, pred_b, true, # two methods' predictions of the same galaxies (`pred_b` may be several methods', (k, n): their mean `stat`), and the true values
                       stat=rmse, # statistic of `(pred, true)`
                       n_boot:int=1000, # bootstrap resamples of the galaxies
                       seed:int=0, # seed of the resampling
                      ) -> dict:
     "`stat` of `pred_a` minus `stat` of `pred_b`, with 68% and 95% intervals from resampling the galaxies together (a paired bootstrap)"
     a, b, t = (np.asarray(v, float) for v in (pred_a, pred_b, true))
-    if not len(a) == len(b) == len(t): raise ValueError(f"paired predictions need the same galaxies: {len(a)}, {len(b)} and {len(t)} values")
+    if not len(a) == b.shape[-1] == len(t): raise ValueError(f"paired predictions need the same galaxies: {len(a)}, {b.shape[-1]} and {len(t)} values")
+    stat_b = (lambda i: np.mean([stat(bk[i], t[i]) for bk in b])) if b.ndim == 2 else (lambda i: stat(b[i], t[i]))
     idx = np.random.default_rng(seed).integers(0, len(t), (n_boot, len(t)))
-    d = np.array([stat(a[i], t[i]) - stat(b[i], t[i]) for i in idx])
-    return dict(diff=float(stat(a, t) - stat(b, t)), ci68=np.quantile(d, [0.16, 0.84]).tolist(), ci95=np.quantile(d, [0.025, 0.975]).tolist(), n=len(t))
+    d = np.array([stat(a[i], t[i]) - stat_b(i) for i in idx])
+    return dict(diff=float(stat(a, t) - stat_b(slice(None))), ci68=np.quantile(d, [0.16, 0.84]).tolist(), ci95=np.quantile(d, [0.025, 0.975]).tolist(), n=len(t))
 
 # %% ../nbs/00_core.ipynb #ea159c45
 def binomial_interval(k, # number of successes (galaxies within their error bar)

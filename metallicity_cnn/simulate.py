@@ -11,10 +11,9 @@ from pathlib import Path
 import numpy as np, pandas as pd
 from PIL import Image
 from scipy import fft as sfft
-from scipy.special import gammainc, gammaincinv
+from scipy.special import gammainc, gammaincinv, gammaln
 from astropy.cosmology import FlatLambdaCDM
 from astropy.modeling.models import Sersic2D
-from astropy.convolution import Gaussian2DKernel
 from astropy.visualization import make_lupton_rgb
 from fastcore.script import call_parse
 from fastcore.meta import delegates
@@ -23,12 +22,14 @@ from .relations import *
 from .sdss import NATIVE_PIXEL, PETRO_RULE, petro_scale
 
 # %% auto #0
-__all__ = ['COSMO', 'Z_RANGE', 'LOGM_RANGE', 'MAG_LIMIT', 'BLOCK', 'Q0_DISK', 'MEAN_SQRT_Q', 'PSF_FWHM', 'MAG_SOFTENING',
-           'CALIB_FLOOR', 'RELATIONS', 'RENDER_BYTES', 'FIELD_ARCSEC', 'SKY', 'GAIN', 'RGB_WEIGHTS', 'RGB_STRETCH',
-           'SCALES', 'JPEG_QUALITY', 'PARTIAL', 'distmod', 'kpc_per_arcsec', 'light_radius', 'half_light_radius',
-           'asinh_mag', 'sky_flux_errors', 'mag_errors', 'observe_magnitudes', 'draw_galaxies', 'sersic_image',
-           'convolve_psf', 'render_galaxy', 'to_rgb', 'render_cutout', 'make_ids', 'simulate_survey', 'simulate_cli',
-           'plot_relations', 'gallery']
+__all__ = ['COSMO', 'Z_RANGE', 'LOGM_RANGE', 'MAG_LIMIT', 'BLOCK', 'Q0_DISK', 'MEAN_SQRT_Q', 'PETRO_ETA', 'SIZE_METALLICITY',
+           'ARM_CONTRAST', 'CLUMP_FRAC', 'PSF_FWHM', 'SEEING_SCATTER', 'PSF_BANDS', 'MAG_SOFTENING', 'CALIB_FLOOR',
+           'RELATIONS', 'RENDER_BYTES', 'FIELD_ARCSEC', 'SKY', 'GAIN', 'DARK_VAR', 'FIELD_GALAXIES', 'FIELD_STARS',
+           'DISK_BANDS', 'ARM_BANDS', 'CLUMP_KPC', 'CLUMP_COLOURS', 'RGB_WEIGHTS', 'RGB_STRETCH', 'SCALES',
+           'TILE_QUALITY', 'JPEG_QUALITY', 'PARTIAL', 'distmod', 'kpc_per_arcsec', 'light_radius', 'half_light_radius',
+           'petrosian_radii', 'asinh_mag', 'sky_flux_errors', 'mag_errors', 'observe_magnitudes', 'draw_galaxies',
+           'sersic_image', 'convolve_psf', 'disk_images', 'render_galaxy', 'to_rgb', 'render_cutout', 'make_ids',
+           'simulate_survey', 'simulate_cli', 'plot_relations', 'gallery']
 
 # %% ../nbs/03_simulate.ipynb #55e47d56
 COSMO = FlatLambdaCDM(H0=70, Om0=0.3)
@@ -60,9 +61,10 @@ def _sfr(rng, logm):
     return q, logsfr
 
 def _bulge(rng, logm, quenched):
-    mean = np.minimum(0.05 + 0.7/(1 + np.exp(-(logm - 10.7)/0.5)) + 0.3*quenched, 0.95)
+    mean = np.minimum(0.05 + 0.45/(1 + np.exp(-(logm - 10.7)/0.5)) + 0.55*quenched, 0.95)
     bt = rng.beta(6*mean, 6*(1 - mean))
-    return np.clip(bt, 0.001, 0.999), np.clip(rng.normal(4, 0.5, len(logm)), 2.5, 6), rng.uniform(0.6, 1, len(logm))
+    n = np.where(quenched, rng.normal(4, 0.5, len(logm)), rng.normal(2.5, 0.8, len(logm))) # star formers' bulges are mostly pseudo-bulges, n < 2-3 (Fisher & Drory 2008)
+    return np.clip(bt, 0.001, 0.999), np.clip(n, 1, 6), rng.uniform(0.6, 1, len(logm))
 
 # %% ../nbs/03_simulate.ipynb #71e2f701
 def _colours(rng, logm, logsfr, quenched, oh_rel, bt, cos_i):
@@ -98,18 +100,60 @@ def half_light_radius(bt, re_bulge, n_bulge, re_disk):
     "Radius enclosing half the light of a bulge + exponential disk: `light_radius(0.5, ...)`"
     return light_radius(0.5, bt, re_bulge, n_bulge, re_disk)
 
+def _r_dlight(r, re, n):
+    "r dL/dr of a unit-flux Sersic profile of half-light radius `re`"
+    b = gammaincinv(2*n, 0.5); x = b*(r/re)**(1/n)
+    return np.exp(2*n*np.log(x) - x - gammaln(2*n))/n
+
+def _log_bisect(f, lo, hi, steps=60):
+    "Where the decreasing function `f` crosses 0 between `lo` and `hi` (arrays), by bisection in log radius"
+    for _ in range(steps):
+        mid = np.sqrt(lo*hi); above = f(mid) > 0
+        lo, hi = np.where(above, mid, lo), np.where(above, hi, mid)
+    return np.sqrt(lo*hi)
+
+PETRO_ETA = 0.2 # SDSS's Petrosian ratio: the Petrosian radius is where the local surface brightness is 0.2 of the mean inside (Blanton et al. 2001)
+
+def petrosian_radii(bt, # bulge fraction of the light
+                    re_bulge, n_bulge, # bulge half-light radius and Sersic index
+                    re_disk, # disk half-light radius (Sersic n=1)
+                    psf_fwhm=0., # seeing FWHM, added in quadrature (same units as the radii)
+                   ) -> tuple:
+    "`(petroR50, petroR90, petroRad)` as SDSS defines them: radii holding 50% and 90% of the light within twice the Petrosian radius"
+    bt, rb, nb, rd, fw = np.broadcast_arrays(*(np.asarray(v, float) for v in (bt, re_bulge, n_bulge, re_disk, psf_fwhm)))
+    light = lambda r: bt*_enclosed(r, rb, nb) + (1 - bt)*_enclosed(r, rd, 1.)
+    lo, hi = 1e-3*np.minimum(rb, rd), 50*np.maximum(rb, rd)
+    rad = _log_bisect(lambda r: 0.5*(bt*_r_dlight(r, rb, nb) + (1 - bt)*_r_dlight(r, rd, 1.))/light(r) - PETRO_ETA, lo, hi)
+    flux = light(2*rad) # the Petrosian flux: the light inside 2 petroRad
+    r50, r90 = (_log_bisect(lambda r, f=f: f*flux - light(r), lo, hi) for f in (0.5, 0.9))
+    s = fw/2.3548 # a Gaussian PSF's own 50% and 90% radii are 1.1774 and 2.1460 sigma
+    return np.hypot(r50, 1.1774*s), np.hypot(r90, 2.1460*s), rad
+
 # %% ../nbs/03_simulate.ipynb #813b0f13
+SIZE_METALLICITY = -0.05 # dex of metallicity per standard deviation of size at fixed mass: larger disks are poorer (Ellison et al. 2008: up to 0.1 dex)
+ARM_CONTRAST = (0.3, 0.1) # mean and spread of the spiral arms' amplitude in r (arm-interarm contrast (1+a)/(1-a) of ~1.5-3 in the optical: Elmegreen et al. 2011)
+CLUMP_FRAC = 0.15 # fraction of a disk's r light in star-forming clumps at sSFR 1e-10/yr, growing as sSFR^0.5 (clumpiness follows star formation: Conselice 2003)
+
+def _spiral_structure(rng, bt, ssfr, quenched) -> dict:
+    "Arm amplitude, pitch angle and phase, and the clumps' share of the disk light, from the bulge fraction and the specific SFR"
+    k = len(bt)
+    amp = np.clip(rng.normal(*ARM_CONTRAST, k), 0, 0.6) * np.where(quenched, 0.3, 1.) # quenched disks keep faint arms
+    pitch = np.clip(rng.normal(25 - 15*bt, 5), 5, 45) # tighter arms in bulge-dominated spirals (Kennicutt 1981)
+    clumps = np.where(quenched, 0., np.clip(CLUMP_FRAC*10**(0.5*(ssfr + 10)), 0, 0.3))
+    return dict(arm_amp=amp, arm_pitch=pitch, arm_phase=rng.uniform(0, 2*np.pi, k), clump_frac=clumps)
+
 def _candidates(rng, k, scatter, relation, quenched):
     cdf, grid = _logm_cdf()
     logm = np.interp(rng.random(k), cdf, grid)
     q, logsfr = _sfr(rng, logm)
-    oh_rel = tremonti_mzr(logm) if relation == 'tremonti' else fmr(logm, np.clip(logsfr, -1.5, 1.0))
+    z_size = rng.normal(0, 1, k) # each disk's size about the mass-size relation, in units of its scatter
+    oh_rel = (tremonti_mzr(logm) if relation == 'tremonti' else fmr(logm, np.clip(logsfr, -1.5, 1.0))) + SIZE_METALLICITY*z_size
     oh = oh_rel + rng.normal(0, scatter, k)
     bt, n_b, q_b = _bulge(rng, logm, q)
     cos_i = rng.random(k)
     col = _colours(rng, logm, logsfr, q, oh_rel, bt, cos_i)
     q_d = np.sqrt((1 - Q0_DISK**2)*cos_i**2 + Q0_DISK**2)
-    re_d = shen_size(logm) * np.exp(rng.normal(0, shen_scatter(logm))) / MEAN_SQRT_Q
+    re_d = shen_size(logm) * np.exp(shen_scatter(logm)*z_size) / MEAN_SQRT_Q
     logm_b = np.maximum(logm + np.log10(bt), 8.5)
     re_b = shen_size(logm_b, early=True) * np.exp(rng.normal(0, shen_scatter(logm_b))) / np.sqrt(q_b)
     z_tab, _, _, v_tab = _ztable()
@@ -117,29 +161,33 @@ def _candidates(rng, k, scatter, relation, quenched):
     z = np.interp(rng.uniform(v_lo, v_hi, k), v_tab, z_tab)
     mags = (abs_mag_r(logm, col['off_tot'][:, 1]) + distmod(z))[:, None] + col['off_tot']
     pa = rng.uniform(0, 180, k)
+    seeing = PSF_FWHM*np.exp(rng.normal(0, SEEING_SCATTER, k))
+    arms = _spiral_structure(rng, bt, logsfr - logm, q)
     keep = (mags[:, 2] < MAG_LIMIT) & (quenched | ~q)
     df = pd.DataFrame(dict(
-        oh_p50=oh, oh_relation=oh_rel, lgm_tot_p50=logm, sfr_tot_p50=logsfr, ssfr=logsfr - logm, quenched=q, z=z,
+        oh_p50=oh, oh_relation=oh_rel, oh_size_offset=SIZE_METALLICITY*z_size, lgm_tot_p50=logm, sfr_tot_p50=logsfr, ssfr=logsfr - logm, quenched=q, z=z,
         **{f'modelMag_{b}': mags[:, j] for j, b in enumerate(BANDS)},
         bulge_frac=bt, bulge_n=n_b, bulge_re_kpc=re_b, bulge_q=q_b, disk_re_kpc=re_d, disk_q=q_d,
-        inclination=np.degrees(np.arccos(cos_i)), pa=pa, tau_v=col['tau_v'], age_disk=col['age_disk'], age_bulge=col['age_bulge'],
+        inclination=np.degrees(np.arccos(cos_i)), pa=pa, psf_fwhm_r=seeing, **arms, tau_v=col['tau_v'], age_disk=col['age_disk'], age_bulge=col['age_bulge'],
         bulge_gr=col['off_bulge'][:, 1], bulge_ri=-col['off_bulge'][:, 3],
         disk_gr=col['off_disk'][:, 1], disk_ri=-col['off_disk'][:, 3]))[keep].copy()
     return _add_sizes(df)
 
 def _add_sizes(df):
-    "Angular sizes and the circular half-light radius of the kept galaxies"
+    "Angular sizes, the Petrosian radii SDSS would measure through each galaxy's seeing, and the true circular half-light radius"
     scale = kpc_per_arcsec(df.z.to_numpy())
     circ = (df.bulge_frac, df.bulge_re_kpc*np.sqrt(df.bulge_q), df.bulge_n, df.disk_re_kpc*np.sqrt(df.disk_q))
-    r50, r90 = half_light_radius(*circ), light_radius(0.9, *circ)
+    p50, p90, _ = petrosian_radii(circ[0], circ[1]/scale, circ[2], circ[3]/scale, df.psf_fwhm_r)
     for c in ('bulge_re', 'disk_re'): df.insert(df.columns.get_loc(f'{c}_kpc'), c, df[f'{c}_kpc']/scale)
-    df.insert(df.columns.get_loc('bulge_frac'), 'petroR50_r', r50/scale)
-    df.insert(df.columns.get_loc('bulge_frac'), 'petroR90_r', r90/scale)
-    df.insert(df.columns.get_loc('bulge_frac'), 'r50_kpc', r50)
+    df.insert(df.columns.get_loc('bulge_frac'), 'petroR50_r', p50)
+    df.insert(df.columns.get_loc('bulge_frac'), 'petroR90_r', p90)
+    df.insert(df.columns.get_loc('bulge_frac'), 'r50_kpc', half_light_radius(*circ))
     return df
 
 # %% ../nbs/03_simulate.ipynb #90a0d275
-PSF_FWHM = 1.4 # seeing FWHM [arcsec]: the images' PSF, and the photometry's
+PSF_FWHM = 1.43 # median r-band seeing FWHM of SDSS imaging [arcsec] (quartiles 1.30, 1.43, 1.58: SDSS DR7 "seeing" page); the photometry's
+SEEING_SCATTER = float(np.log(1.58/1.30)/1.349) # log-normal scatter of the seeing from field to field, from those quartiles
+PSF_BANDS = (np.array([4770., 6231., 7625.])/6231.)**-0.3 # FWHM in g, r, i relative to r's: seeing goes as wavelength^-0.3 (Kolmogorov turbulence; Xin et al. 2018)
 MAG_SOFTENING = np.array([1.4e-10, 0.9e-10, 1.2e-10, 1.8e-10, 7.4e-10]) # SDSS asinh softening b in u, g, r, i, z [maggies]
 CALIB_FLOOR = np.array([0.02, 0.01, 0.01, 0.01, 0.01]) # photometric calibration error [mag] in u, g, r, i, z (Padmanabhan et al. 2008)
 
@@ -215,8 +263,9 @@ def draw_galaxies(n:int, # number of galaxies
 
 # %% ../nbs/03_simulate.ipynb #5d83927b
 FIELD_ARCSEC = 128*0.296 # the field's side [arcsec]; the PSF's FWHM is `PSF_FWHM` (above)
-SKY = np.array([21.9, 20.9, 20.2]) # g, r, i sky [mag/arcsec^2]
-GAIN = np.array([9000., 6400., 4000.]) # effective electrons per nanomaggy in g, r, i (see below)
+SKY = np.array([21.9, 20.86, 20.2]) # g, r, i dark-sky brightness [mag/arcsec^2]: r the median of SDSS imaging (DR7 "seeing" page), g and i typical of its dark time
+GAIN = np.array([3.845/0.0038, 4.72/0.0051, 4.86/0.0066]) # electrons per nanomaggy in g, r, i: camcol 3's gains [e-/DN] over typical calibrations [nmgy/DN] (SDSS frame data model)
+DARK_VAR = np.array([1.3225, 1.3225, 4.6225])*np.array([0.0038, 0.0051, 0.0066])**2 # read noise and dark current [nmgy^2] per 0.396" pixel in g, r, i (camcol 3)
 
 @lru_cache(None)
 def _subgrid(size, os=2):
@@ -239,20 +288,17 @@ def sersic_image(size:int, # image side [pixels]
     return im * (frac / im.sum())
 
 # %% ../nbs/03_simulate.ipynb #b488c865
-@lru_cache(64)
-def _psf_ft(size, pix):
-    sigma = PSF_FWHM/pix/2.3548
-    k = Gaussian2DKernel(sigma, x_size=2*int(4*sigma)+1, y_size=2*int(4*sigma)+1).array
-    p = sfft.next_fast_len(size + k.shape[0])
-    pad = np.zeros((p, p)); pad[:k.shape[0], :k.shape[1]] = k
-    return sfft.rfft2(np.roll(pad, (-(k.shape[0]//2), -(k.shape[1]//2)), (0, 1))), p
-
 def convolve_psf(im:np.ndarray, # images (..., size, size)
                  pix:float|None=None, # arcsec per pixel (default: the fixed field's, `FIELD_ARCSEC/size`)
+                 fwhm=PSF_FWHM, # the Gaussian PSF's FWHM [arcsec]: one for all, or one per image of `im`'s leading axes (a band each)
                 ) -> np.ndarray:
-    "`im` convolved with the survey's Gaussian PSF"
-    size = im.shape[-1]; kft, p = _psf_ft(size, round(pix or FIELD_ARCSEC/size, 6))
-    return sfft.irfft2(sfft.rfft2(im, s=(p, p)) * kft, s=(p, p))[..., :size, :size]
+    "`im` convolved with Gaussian PSFs (normalised kernels sampled at the pixel centres, applied by FFT on a field padded against wrap-around)"
+    size = im.shape[-1]; pix = pix or FIELD_ARCSEC/size
+    sig = np.broadcast_to(np.asarray(fwhm, float)/pix/2.3548, im.shape[:-2])
+    p = sfft.next_fast_len(size + 2*int(np.ceil(4*sig.max(initial=0.))) + 1)
+    d = np.minimum(np.arange(p), p - np.arange(p)) # distance from the kernel's centre, pixel 0, on the periodic grid
+    g = np.exp(-d**2/(2*np.maximum(sig, 1e-3)[..., None]**2)); g /= g.sum(-1, keepdims=True) # the Gaussian is separable: one 1-D kernel per image
+    return sfft.irfft2(sfft.rfft2(im, s=(p, p)) * sfft.fft(g)[..., :, None] * sfft.rfft(g)[..., None, :], s=(p, p))[..., :size, :size]
 
 # %% ../nbs/03_simulate.ipynb #2c7e49a0
 def _fluxes(mag_r, gr, ri):
@@ -263,21 +309,74 @@ def _true_r(gal):
     "The true r magnitude of `gal`: images are rendered from it, not from the measured `modelMag_r`"
     return gal['modelMag_r_true'] if 'modelMag_r_true' in gal else gal['modelMag_r']
 
+FIELD_GALAXIES = (8000., 0.45, 14., 23.5) # r-band counts of field galaxies: dN/dm = 4000 10^(0.45 (r - 20)) per deg^2 per mag (Yasuda et al. 2001), from r = 14 to 23.5
+FIELD_STARS = (600., 0.15, 14., 23.) # stars at high galactic latitude: dN/dm = 600 10^(0.15 (r - 20)) per deg^2 per mag, a few thousand per deg^2 to r = 22 (Juric et al. 2008)
+
+def _counts(rng, counts, area):
+    "r magnitudes of the sources of `counts` (N20, slope, bright, faint) in `area` arcsec^2"
+    n20, a, lo, hi = counts
+    total = n20*area/3600**2 * (10**(a*(hi - 20)) - 10**(a*(lo - 20)))/(a*np.log(10)) # the integral of dN/dm
+    u = rng.random(rng.poisson(total))
+    return 20 + np.log10(10**(a*(lo - 20)) + u*(10**(a*(hi - 20)) - 10**(a*(lo - 20))))/a # inverse of the cumulative counts
+
 def _extras(rng, gal, im, size, pix):
-    area = (size*pix/FIELD_ARCSEC)**2 # in units of the fixed field: the counts are densities on the sky
-    nn, ns = rng.poisson(0.3*area), rng.poisson(0.4*area)
-    for _ in range(nn):
-        r, phi = np.sqrt(rng.uniform(0.12**2, 0.48**2))*size, rng.uniform(0, 2*np.pi) # off the target, inside the field
-        x, y = (size - 1)/2 + r*np.cos(phi), (size - 1)/2 + r*np.sin(phi)
-        gr = rng.uniform(0.3, 1.0)
-        prof = sersic_image(size, np.exp(rng.normal(np.log(1.5), 0.5))/pix, rng.uniform(0.8, 4), rng.uniform(0.3, 1),
-                            rng.uniform(0, 180), x, y, os=1)
-        im += _fluxes(_true_r(gal) + rng.uniform(-0.5, 3), gr, 0.2 + 0.53*(gr - 0.4))[:, None, None] * prof
-    for _ in range(ns):
+    "Field galaxies and stars in the field, at their counts on the sky (their light added to `im`); `(n_galaxies, n_stars)`"
+    area = (size*pix)**2
+    mg, ms = _counts(rng, FIELD_GALAXIES, area), _counts(rng, FIELD_STARS, area)
+    for m in mg:
+        x, y = rng.uniform(-0.5, size - 0.5, 2)
+        gr = rng.uniform(0.3, 1.2)
+        re = np.exp(rng.normal(np.log(1.2) - 0.23*(m - 20), 0.35)) # fainter galaxies are smaller (and farther)
+        prof = sersic_image(size, re/pix, rng.uniform(0.8, 4), rng.uniform(0.3, 1), rng.uniform(0, 180), x, y, os=1)
+        im += _fluxes(m, gr, 0.2 + 0.53*(gr - 0.4))[:, None, None] * prof
+    for m in ms:
         x, y = rng.integers(0, size, 2)
         gr = rng.uniform(0.3, 1.5)
-        im[:, y, x] += _fluxes(rng.uniform(15, 22), gr, max(0.45*gr - 0.15, 0))
-    return nn, ns
+        im[:, y, x] += _fluxes(m, gr, max(0.45*gr - 0.15, 0))
+    return len(mg), len(ms)
+
+DISK_BANDS = np.array([1.05, 1., 0.97]) # disk scale lengths in g, r, i relative to r: disks are bluer outside (de Jong 1996)
+ARM_BANDS = np.array([1.3, 1., 0.8]) # the arms' amplitude in g, r, i relative to r: arms are lined with young, blue stars
+CLUMP_KPC = 0.5 # Gaussian sigma of a star-forming clump [kpc]: a giant HII-region complex
+CLUMP_COLOURS = (0.15, 0.0) # g - r and r - i of the clumps: young populations
+
+def disk_images(size:int, # image side [pixels]
+                re:float, q:float, pa:float, # half-light radius along the major axis [pixels] in r, axis ratio, position angle [degrees]
+                x0:float, y0:float, # centre [pixels]
+                amp:float=0., pitch:float=20., phase:float=0., # the two arms' amplitude in r, pitch angle [degrees] and phase
+                os:int=2, # oversampling of the pixel grid
+               ) -> np.ndarray:
+    "Exponential disk with two logarithmic spiral arms in g, r, i (3, size, size), each band normalised to its light inside the field"
+    x, y = _subgrid(size, os)
+    c, s = np.cos(np.radians(pa)), np.sin(np.radians(pa))
+    u, v = (x - x0)*c + (y - y0)*s, (-(x - x0)*s + (y - y0)*c)/q # in the disk's plane
+    r, th = np.hypot(u, v), np.arctan2(v, u)
+    arm = np.cos(2*(th - np.log(np.maximum(r, 1e-3)/re)/np.tan(np.radians(pitch))) - phase) * (1 - np.exp(-(2*r/re)**2)) # none in the centre
+    out = []
+    for b in range(3):
+        rb = max(re*DISK_BANDS[b], 0.05)
+        im = (np.exp(-1.6783*r/rb) * (1 + amp*ARM_BANDS[b]*arm)).reshape(size, os, size, os).mean((1, 3))
+        out.append(im * (_enclosed(size/np.sqrt(np.pi), rb, 1.) / im.sum()))
+    return np.stack(out)
+
+def _clumps(rng, gal, size, pix, x0, y0, flux_r) -> np.ndarray:
+    "Star-forming clumps on the arms holding `flux_r` of r light (3, size, size), in the clumps' colours"
+    n = rng.poisson(3 + 40*gal['clump_frac']) if gal['clump_frac'] > 0 else 0
+    im = np.zeros((3, size, size))
+    if n == 0: return im
+    re = gal['disk_re']/pix
+    r = rng.gamma(2, re/1.6783, 4*n) # the exponential disk's light is distributed in radius as r exp(-r/h)
+    th = rng.uniform(0, 2*np.pi, 4*n)
+    on_arm = rng.random(4*n) < (1 + np.cos(2*(th - np.log(np.maximum(r, 1e-3)/re)/np.tan(np.radians(gal['arm_pitch']))) - gal['arm_phase']))/2
+    r, th = r[on_arm][:n], th[on_arm][:n]
+    c, s = np.cos(np.radians(gal['pa'])), np.sin(np.radians(gal['pa']))
+    u, v = r*np.cos(th), r*np.sin(th)*gal['disk_q']
+    xs, ys = x0 + u*c - v*s, y0 + u*s + v*c
+    sig = max(CLUMP_KPC/kpc_per_arcsec(gal['z'])/pix, 0.3)
+    w = rng.lognormal(0, 0.7, len(r)); w *= flux_r/w.sum()
+    yy, xx = np.mgrid[:size, :size]
+    blob = sum(wj*np.exp(-((xx - xj)**2 + (yy - yj)**2)/(2*sig**2)) for wj, xj, yj in zip(w, xs, ys))/(2*np.pi*sig**2)
+    return _fluxes(22.5, *CLUMP_COLOURS)[:, None, None] * blob # per unit r flux (r = 22.5 is 1 nanomaggy), g and i by colour
 
 def render_galaxy(gal, # a row of `draw_galaxies` (mapping with its columns)
                   size:int=128, # image side [pixels]
@@ -289,20 +388,22 @@ def render_galaxy(gal, # a row of `draw_galaxies` (mapping with its columns)
     pix = pix or FIELD_ARCSEC/size
     x0, y0 = (size - 1)/2 + rng.uniform(-0.5, 0.5, 2)
     bulge = sersic_image(size, gal['bulge_re']/pix, gal['bulge_n'], gal['bulge_q'], gal['pa'], x0, y0)
-    disk = sersic_image(size, gal['disk_re']/pix, 1., gal['disk_q'], gal['pa'], x0, y0)
+    disk = disk_images(size, gal['disk_re']/pix, gal['disk_q'], gal['pa'], x0, y0, gal.get('arm_amp', 0.), gal.get('arm_pitch', 20.), gal.get('arm_phase', 0.))
     fr = _fluxes(_true_r(gal), 0, 0)[1]
     fb = _fluxes(-2.5*np.log10(fr*gal['bulge_frac']) + 22.5, gal['bulge_gr'], gal['bulge_ri'])
     fd = _fluxes(-2.5*np.log10(fr*(1 - gal['bulge_frac'])) + 22.5, gal['disk_gr'], gal['disk_ri'])
-    im = fb[:, None, None]*bulge + fd[:, None, None]*disk
+    clumps = _clumps(rng, gal, size, pix, x0, y0, gal.get('clump_frac', 0.)*fd[1]) if 'clump_frac' in gal else 0.
+    fc = np.sum(clumps, (1, 2)) if np.ndim(clumps) else np.zeros(3) # the clumps' light comes out of the smooth disk, band by band
+    im = fb[:, None, None]*bulge + np.maximum(fd - fc, 0.2*fd)[:, None, None]*disk + clumps
     nn, ns = _extras(rng, gal, im, size, pix)
-    im = convolve_psf(im, pix)
+    im = convolve_psf(im, pix, gal.get('psf_fwhm_r', PSF_FWHM)*PSF_BANDS)
     sky = 10**(-0.4*(SKY - 22.5)) * pix**2
-    im += rng.standard_normal(im.shape) * np.sqrt((sky[:, None, None] + np.maximum(im, 0)) / GAIN[:, None, None])
-    return im, nn, ns
+    var = (sky[:, None, None] + np.maximum(im, 0))/GAIN[:, None, None] + DARK_VAR[:, None, None]*(pix/NATIVE_PIXEL)**2
+    return im + rng.standard_normal(im.shape)*np.sqrt(var), nn, ns
 
 # %% ../nbs/03_simulate.ipynb #ee33b37b
 RGB_WEIGHTS = np.array([1.8, 1.3, 1.0]) # multipliers of the g, r, i images before the stretch
-RGB_STRETCH = dict(stretch=0.15, Q=10, minimum=0.006)
+RGB_STRETCH = dict(stretch=1.5, Q=20, minimum=-0.01)
 
 def to_rgb(im:np.ndarray, # g, r, i images (3, size, size) [nanomaggies per pixel]
           ) -> np.ndarray:
@@ -312,12 +413,17 @@ def to_rgb(im:np.ndarray, # g, r, i images (3, size, size) [nanomaggies per pixe
 
 # %% ../nbs/03_simulate.ipynb #1dc31eaf
 SCALES = ('fixed', 'petrosian')
+TILE_QUALITY = 50 # JPEG quality that gives the colour frames ImgCutout cuts from their smoothing: fitted to the real cutouts' noise grain
+
+def _jpeg_round_trip(im:Image.Image, quality:int) -> Image.Image:
+    buf = io.BytesIO(); im.save(buf, 'JPEG', quality=quality); buf.seek(0)
+    return Image.open(buf).convert('RGB')
 JPEG_QUALITY = dict(fixed=90, petrosian=92) # petrosian: SkyServer's cutouts carry libjpeg's quantisation tables of quality 92
 
 def render_cutout(gal, # a row of `draw_galaxies` (mapping with its columns)
                   size:int=128, # image side [pixels]
                   rng=None, # numpy Generator for the noise, neighbours and stars
-                  scale:str='fixed', # 'fixed' (`FIELD_ARCSEC` for every galaxy) or 'petrosian' (`PETRO_RULE`)
+                  scale:str='petrosian', # 'fixed' (`FIELD_ARCSEC` for every galaxy) or 'petrosian' (`PETRO_RULE`)
                  ) -> tuple:
     "`(rgb, n_neighbours, n_stars)`: the galaxy's cutout, `uint8` (size, size, 3)"
     if scale not in SCALES: raise ValueError(f"scale {scale!r}: use one of {', '.join(SCALES)}")
@@ -327,7 +433,8 @@ def render_cutout(gal, # a row of `draw_galaxies` (mapping with its columns)
     field = float(petro_scale(gal['petroR90_r'], size))*size
     n = max(8, int(np.ceil(field/NATIVE_PIXEL))) # SDSS's pixels over the field, then the colour image resampled, as ImgCutout does
     im, nn, ns = render_galaxy(gal, n, rng, pix=field/n)
-    return np.asarray(Image.fromarray(to_rgb(im)).resize((size, size), Image.LANCZOS)), nn, ns
+    tile = _jpeg_round_trip(Image.fromarray(to_rgb(im)), TILE_QUALITY) # SkyServer stores its colour frames compressed
+    return np.asarray(tile.resize((size, size), Image.BILINEAR)), nn, ns
 
 # %% ../nbs/03_simulate.ipynb #64084d4b
 def make_ids(n:int, # number of galaxies
@@ -379,8 +486,9 @@ def _metadata(n, seed, size, scatter, relation, quenched, scale='fixed'):
                                  'so what keeps image-based methods above it is noise, the PSF and JPEG; evaluate reports the information limit, '
                                  'a reference RMSE (one tuned regressor on the noiseless quantities), not a bound',
                 scale=scale, **(dict(pixel_scale=FIELD_ARCSEC/size, field_arcsec=FIELD_ARCSEC) if scale == 'fixed' else
-                                dict(pixel_scale_rule=PETRO_RULE, native_pixel=NATIVE_PIXEL, resampling='Lanczos', jpeg_quality=JPEG_QUALITY[scale])),
-                psf_fwhm=PSF_FWHM, sky_gri=SKY, mag_limit_r=MAG_LIMIT,
+                                dict(pixel_scale_rule=PETRO_RULE, native_pixel=NATIVE_PIXEL, resampling='bilinear (ImgCutout draws its tiles with GDI+ DrawImage, whose default is bilinear)', jpeg_quality=JPEG_QUALITY[scale])),
+                psf_fwhm_r=dict(median=PSF_FWHM, log_scatter=SEEING_SCATTER, per_galaxy='psf_fwhm_r'), psf_bands_gri=PSF_BANDS, sky_gri=SKY,
+                electrons_per_nmgy_gri=GAIN, mag_limit_r=MAG_LIMIT,
                 z_range=Z_RANGE, logm_range=LOGM_RANGE, cosmology='FlatLambdaCDM(H0=70, Om0=0.3)',
                 rgb='i, r, g -> R, G, B (Lupton et al. 2004 asinh stretch)',
                 photometry='modelMag_<b>: asinh magnitudes of the true flux with sky noise (SDSS softening b over the noise-equivalent area) '
@@ -392,7 +500,7 @@ def simulate_survey(n:int, # number of galaxies
                     out:str|Path, # output directory: images/<objID>.jpg, catalog.csv, survey.json
                     seed:int=0, # master seed, 0-999999
                     size:int=128, # image side [pixels]
-                    scale:str='fixed', # pixel scale: 'fixed' (every field 37.9 arcsec) or 'petrosian' (a field of 2*petroR90_r/0.396 arcsec, as SDSS cutouts)
+                    scale:str='petrosian', # pixel scale: 'fixed' (every field 37.9 arcsec) or 'petrosian' (a field of 2*petroR90_r/0.396 arcsec, as SDSS cutouts)
                     workers:int=1, # processes rendering images (0: one per CPU core)
                     overwrite:bool=False, # replace the survey in a non-empty `out`
                     progress:bool=True, # show a progress bar (for more than 200 galaxies)
@@ -427,7 +535,7 @@ def simulate_cli(n:int=1000, # number of galaxies
                  quenched:bool=False, # keep quenched galaxies too (their oh_p50 is the relation's, though SDSS measures none)
                  workers:int=1, # processes rendering images (0: one per CPU core)
                  overwrite:bool=False, # replace an earlier survey in OUT
-                 scale:str='fixed', # pixel scale: fixed (37.9 arcsec fields) or petrosian (2*petroR90_r/0.396 arcsec, as SDSS cutouts)
+                 scale:str='petrosian', # pixel scale: fixed (37.9 arcsec fields) or petrosian (2*petroR90_r/0.396 arcsec, as SDSS cutouts)
                 ):
     "Simulate an SDSS-like survey of galaxy images with known metallicities"
     cat = simulate_survey(n, out, seed, size, scale, workers, overwrite, scatter=scatter, relation=relation, quenched=quenched)

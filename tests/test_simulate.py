@@ -51,12 +51,12 @@ def test_deterministic(survey, cat, tmp_path):
     assert (tmp_path/'c'/'images'/f'{c.objID[0]}.jpg').read_bytes() != (tmp_path/'a'/'images'/f'{a.objID[0]}.jpg').read_bytes()
 
 def test_mzr_in_output(cat):
-    "Metallicity scatters about the Tremonti MZR by the scatter parameter, with the formula's slope"
-    r = cat.oh_p50 - tremonti_mzr(cat.lgm_tot_p50)
+    "Metallicity scatters about the relation by the scatter parameter; the relation is the Tremonti MZR with its slope, plus the size term"
+    r = cat.oh_p50 - cat.oh_relation
     assert abs(r.mean()) < 3*0.1/np.sqrt(N) and abs(r.std() - 0.1) < 0.015
     slope, se = np.polyfit(cat.lgm_tot_p50, cat.oh_p50, 1)[0], 0.1/(cat.lgm_tot_p50.std()*np.sqrt(N))
     assert abs(slope - np.polyfit(cat.lgm_tot_p50, tremonti_mzr(cat.lgm_tot_p50), 1)[0]) < 3*se
-    np.testing.assert_allclose(cat.oh_relation, tremonti_mzr(cat.lgm_tot_p50), atol=1e-5)
+    np.testing.assert_allclose(cat.oh_relation - cat.oh_size_offset, tremonti_mzr(cat.lgm_tot_p50), atol=1e-5)
 
 def test_image_colour_follows_catalogue(survey, cat):
     "In the written JPEGs, galaxies that are redder in g-i have redder centres (R - B)"

@@ -628,6 +628,7 @@ def evaluation_split(model:GalaxyModel, # the model evaluated
           f"(--split all, train or valid to score others)")
     return split
 
+@delegates(report_stats, but=['preds', 'targets', 'gaussian', 'id_col', 'split'])
 def evaluate_run(model, # `GalaxyModel` or its directory (written by `train`, `train --ensemble` or `crossval`)
                  catalog, # labelled catalogue (file, astropy `Table` or `DataFrame`) with the model's target columns
                  images:str|Path, # directory of `<id>.jpg` images
@@ -636,6 +637,7 @@ def evaluate_run(model, # `GalaxyModel` or its directory (written by `train`, `t
                  split:str|None=None, # 'test', 'valid', 'train' of the run's `split.csv`, 'oof' (a cross-validation's out-of-fold predictions), 'all'; None: `evaluation_split`
                  progress:bool=True, # progress bars
                  figures:bool=True, # write the figures (PNG and PDF)
+                 **kwargs, # options of `report_stats`: `seed` (of the gallery's random row and of the bootstrap), `n_gallery`, `n_boot`
                 ) -> dict:
     "Predict the galaxies of `catalog`, compare with their true targets, write `metrics.json`, `predictions.csv` and figures to `out`"
     out = check_output(out, [catalog, images, model if isinstance(model, (str, Path)) else None])
@@ -651,10 +653,10 @@ def evaluate_run(model, # `GalaxyModel` or its directory (written by `train`, `t
     extra = [c for c in (METAL, MASS) if c in df and c not in targets]
     with atomic_write(Path(out)/'predictions.csv') as f: df[[id_col] + targets + extra].merge(preds, on=id_col).to_csv(f, index=False)
     m = pd.read_csv(Path(out)/'predictions.csv', dtype={id_col: str}) # every number from exactly what is on disk
-    res = metrics_doc('evaluate', **report_stats(m, targets, model.gaussian, id_col, split=split), catalog=rep.to_dict(), model=str(model.path),
+    res = metrics_doc('evaluate', **report_stats(m, targets, model.gaussian, id_col, split=split, **kwargs), catalog=rep.to_dict(), model=str(model.path),
                split=split, tta=tta, gaussian=model.gaussian, ensemble=len(model), n=len(m), noise_floor=noise_floor(df, targets), figures={})
     if METAL in targets and is_simulated(df) and (model.path/'split.csv').exists():
-        _add_limits(res, run_limits(model, full, m[id_col], id_col))
+        _add_limits(res, run_limits(model, full, m[id_col], id_col, kwargs.get('seed', 0)))
     if figures:
         for name, fig in report_figures(m, res, images, targets, model.gaussian, id_col).items(): res['figures'][name] = save_figure(fig, Path(out)/name)
     save_metrics(res, Path(out)/'metrics.json')
@@ -671,9 +673,10 @@ def evaluate_cli(model:str, # model directory written by `metallicity-cnn train`
                  tta:bool=True, # average over the symmetries the model trained on: 8 dihedral views, or 32 angles (--no-tta for a single pass)
                  split:str=None, # test, valid or train (of the run's split.csv), oof (a cross-validation's out-of-fold predictions) or all; default: test (oof) when the catalogue holds galaxies the model trained on, else all
                  figures:bool=True, # draw the figures (--no-figures for metrics only)
+                 seed:int=0, # seed of the gallery's random row and of the bootstrap intervals
                 ):
     "Metrics and figures of a trained model on a labelled catalogue: gallery, truth vs prediction, uncertainties, mass-metallicity relation"
-    res = evaluate_run(model, catalog, images, out, tta, split, figures=figures)
+    res = evaluate_run(model, catalog, images, out, tta, split, figures=figures, seed=seed)
     for t, v in report_metrics(res).items():
         print(f"{t}: RMSE {v['rmse']:.4f} [{v['rmse_ci68'][0]:.4f}, {v['rmse_ci68'][1]:.4f}] "
               f"NMAD {v['nmad']:.4f} bias {v['bias']:+.4f} n {v['n']}")

@@ -1,6 +1,7 @@
 """How much the synthetic survey looks like the real SDSS cutouts, for each pixel-scale rule of the simulator: the image
 statistics of both samples with their KS distances (`metallicity-cnn image-stats`) and the out-of-fold ROC AUC of a CNN
-trained to tell them apart (`metallicity-cnn realism`). Writes bench/out/realism/<scale>/{survey,stats,classifier}.
+trained to tell them apart (`metallicity-cnn realism`), and a gallery of 16 simulated above 16 real cutouts. Writes
+bench/out/realism/<scale>/{survey,stats,classifier,gallery.png,timing.json}.
 
     python bench/realism.py                          # both scales, 400 cutouts of each kind
     python bench/realism.py --scales petrosian --n 200
@@ -9,7 +10,8 @@ import time
 from pathlib import Path
 from fastcore.script import call_parse
 from metallicity_cnn.core import sample_dir, save_json
-from metallicity_cnn.simulate import simulate_survey, SCALES
+from metallicity_cnn.simulate import simulate_survey, gallery, SCALES
+from metallicity_cnn.evaluate import save_figure
 from metallicity_cnn.morphology import compare_image_stats, realism_test
 
 @call_parse
@@ -26,6 +28,7 @@ def main(scales:str=' '.join(SCALES), # pixel-scale rules of the simulator to ju
         t0 = time.time()
         if not (d/'survey'/'catalog.csv').exists(): simulate_survey(n, d/'survey', scale=scale, workers=workers, progress=False)
         t1 = time.time()
+        save_figure(gallery(d/'survey', real, n=8, rows=2), d/'gallery') # 16 simulated above 16 real cutouts of the nearest metallicity
         cmp = compare_image_stats(real, d/'survey', d/'stats', n, workers, progress=False)
         t2 = time.time()
         r = realism_test(real, d/'survey', d/'classifier', n, dict(epochs=epochs), progress=False, overwrite=True)

@@ -14,7 +14,9 @@ The commands behind the outputs:
     python bench/analyses.py synthetic --n 3000 --recipe demo --res_recipe demo --res_epochs 20 --out bench/out/an-sim
     python bench/train_real.py --seeds 0 1 2 3 4 && python bench/ensembles.py --seeds 0 1 2 3 4
     python bench/tta.py bench/out/real-default-s0 bench/out/real-default-s1 bench/out/real-default-s2 --json bench/out/tta.json
-    python bench/realism.py                            # the synthetic survey against the real cutouts
+    python bench/realism.py --scales petrosian         # the synthetic survey against the real cutouts (and, at commit e4a43e8,
+                                                       #   python bench/realism.py --scales fixed --out bench/out/realism-previous)
+    python bench/pretrain_sim.py                       # pretraining on 20,000 simulated galaxies, fine-tuned on the real ones out of fold
     python bench/morphology_forest.py                  # a forest that sees morphology, out of fold on the real sample
     python bench/mzr_offsets.py                        # MZR offsets at fixed mass, on simulated surveys (the control)
     metallicity-cnn crossval --catalog ../shared/data/sdss-dr14-sample/catalog.csv --images ../shared/data/sdss-dr14-sample/images --out bench/out/cv5 --folds 5
@@ -37,10 +39,12 @@ What the benchmarks write, and all this script reads: under `bench/out/<name>/`,
     an-real/, an-sim/                            report/metrics.json, baselines/baselines.json, resolution/resolution.json
     realism/<scale>/stats/image_stats.json       stats: medians and KS distance per image statistic
     realism/<scale>/classifier/realism.json      out-of-fold ROC AUC of the real-versus-simulated classifier
+    realism/<scale>/timing.json, gallery.png     the command and its seconds; 16 simulated above 16 real cutouts
+    pretrain-sim/pretrain_sim.json               random against pretrained initialisation out of fold, paired
     morphology-forest/morphology_forest.json     the forest with morphology against colours, paired
     mzr-offsets/<relation>/offsets.json          the CNN's and the mass-only offsets' correlations, paired
 """
-import argparse, io, json, platform, subprocess, time
+import argparse, platform, subprocess, time
 from pathlib import Path
 import numpy as np
 from PIL import Image
@@ -54,7 +58,7 @@ CMD = dict(recipe='python bench/recipe_size.py',
            real='python bench/analyses.py real --out bench/out/an-real',
            sim='python bench/analyses.py synthetic --n 3000 --recipe demo --res_recipe demo --res_epochs 20 --out bench/out/an-sim',
            ens='python bench/train_real.py --seeds 0 1 2 3 4 && python bench/ensembles.py --seeds 0 1 2 3 4',
-           realism='python bench/realism.py', morph='python bench/morphology_forest.py', mzr='python bench/mzr_offsets.py',
+           realism='python bench/realism.py --scales petrosian', morph='python bench/morphology_forest.py', mzr='python bench/mzr_offsets.py',
            cv='metallicity-cnn crossval --catalog ../shared/data/sdss-dr14-sample/catalog.csv --images ../shared/data/sdss-dr14-sample/images --out bench/out/cv5 --folds 5',
            coverage='python bench/fold_coverage.py', candidates='python bench/candidates.py',
            speed='python bench/predict_speed.py --model bench/out/cv5/fold0 --json bench/out/predict-speed/predict_speed.json')
@@ -294,21 +298,47 @@ def trend(res, big:int=128, small:int=16) -> str:
             + (": more than twice that, a change this sample resolves." if abs(d) > 2 * u else
                ": within twice that, so this sample does not resolve a trend over those sizes (the paper's is +0.020 dex on 20,466 test galaxies)."))
 
-def realism_section(scales=('fixed', 'petrosian')) -> str:
-    "Image statistics of the real cutouts and of simulated surveys (medians, KS distance) and the classifier two-sample test"
-    got = {s: (load(f'realism/{s}/stats/image_stats.json'), load(f'realism/{s}/classifier/realism.json')) for s in scales}
+REALISM = (('realism-previous/fixed', 'previous simulator'), ('realism/petrosian', 'this simulator')) # the simulator before #23 (bench/realism.py at e4a43e8, its default fixed scale) and today's default
+
+PREVIOUS_REALISM = ("The simulator before commit `ae57f56`, measured by the same command at commit `7d62c46` (2026-12-07; its outputs are "
+                    "not on this machine): classifier ROC AUC 0.967 [0.961, 0.973] at its default fixed scale and 0.963 [0.957, 0.970] at the "
+                    "Petrosian scale; 1 and 3 of the 16 statistics within KS 0.15, median KS 0.33 and 0.29.")
+
+def realism_section() -> str:
+    "Image statistics of the real cutouts and of simulated surveys (medians, KS distance), the classifier two-sample test and a gallery"
+    got = {lab: (load(f'{d}/stats/image_stats.json'), load(f'{d}/classifier/realism.json'), load(f'{d}/timing.json'), d) for d, lab in REALISM}
     got = {s: v for s, v in got.items() if v[0] and v[1]}
     if not got: return f"Not measured: run `{CMD['realism']}`."
     first = next(iter(got.values()))[0]
     real = {r['stat']: r['median_a'] for r in first['stats']}
     rows = [[k, f3(v, 3)] + [x for s in got for r in got[s][0]['stats'] if r['stat'] == k for x in (f3(r['median_b'], 3), f3(r['ks'], 2))]
             for k, v in real.items()]
+    rows.append(['statistics with KS < 0.15', ''] + [x for s in got for x in (f"{sum(r['ks'] < 0.15 for r in got[s][0]['stats'])} of {len(got[s][0]['stats'])}", '')])
     rows.append(['**classifier ROC AUC** (out of fold; 0.5: indistinguishable)', ''] +
                 [x for s in got for x in (f"{got[s][1]['auc']:.3f} [{got[s][1]['auc_ci68'][0]:.3f}, {got[s][1]['auc_ci68'][1]:.3f}]", '')])
-    head = ['statistic', f"real (median, {first['n_real']} cutouts)"] + [x for s in got for x in (f'{s} scale (median)', 'KS')]
-    return (f"Every statistic measured by one code (`measure_cutout`) on the real cutouts and on simulated ones; KS is the two-sample "
-            f"Kolmogorov–Smirnov distance (goal: below 0.15). The classifier is a ResNet-18 trained to tell them apart, 5-fold cross-validated; "
-            f"its interval is a 68% bootstrap over the cutouts. `{CMD['realism']}`\n\n" + table(head, rows))
+    head = ['statistic', f"real (median, {first['n_real']} cutouts)"] + [x for s in got for x in (f'{s} (median)', 'KS')]
+    cmds = '; '.join(f"{s}: `{v[2]['command'] if v[2] else CMD['realism']}`" + (' at commit e4a43e8' if 'previous' in s else '') for s, v in got.items())
+    d = got.get('this simulator', (None, None, None, None))[3]
+    fig = ("\n\n" + copy_figure(ROOT/'bench'/'out'/d/'gallery.png', 'realism_gallery.png', 900) +
+           "\n\nSixteen cutouts of this simulator (top two rows) above the real ones of the nearest metallicity (bottom two rows).") if d and (ROOT/'bench'/'out'/d/'gallery.png').exists() else ''
+    rows.insert(-1, ['median KS', ''] + [x for s in got for x in (f"{np.median([r['ks'] for r in got[s][0]['stats']]):.2f}", '')])
+    prev = '' if 'previous simulator' in got else ' ' + PREVIOUS_REALISM
+    return (f"Every statistic measured by one code (`measure_cutout`) on the 400 real cutouts and on 400 simulated ones; KS is the two-sample "
+            f"Kolmogorov–Smirnov distance (goal: below 0.15). The classifier is a ResNet-18 trained to tell them apart, 5-fold cross-validated "
+            f"on the 400 + 400 cutouts (goal: ROC AUC 0.75 or less); its interval is a 68% bootstrap over the cutouts. {cmds}\n\n" + table(head, rows) + fig
+            + f"\n\n{prev.strip()}" * bool(prev))
+
+def pretrain_section(p) -> str:
+    if not p: return "Not measured in this run (`python bench/pretrain_sim.py`)."
+    d, r, q = p['pretrained_minus_random'], p['random'], p['pretrained']
+    rows = [['random initialisation (`bench/out/cv5`)', p['n_galaxies'], ci(r, 'rmse', 4), ci(r, 'nmad', 4), '–'],
+            [f"pretrained on {p['n_simulated']:,} simulated galaxies ({p['pretrain_epochs']} epochs)", p['n_galaxies'], ci(q, 'rmse', 4), ci(q, 'nmad', 4),
+             f"{d['diff']:+.4f} [{d['ci95'][0]:+.4f}, {d['ci95'][1]:+.4f}]"]]
+    rate = f"; the survey simulated at {p['galaxies_per_second_per_worker']:.1f} galaxies per second per worker ({p['workers']} workers, {p['simulate_seconds']:.0f} s)" if p.get('galaxies_per_second_per_worker') else ''
+    return (f"The default recipe cross-validated on the 400 real galaxies (5 folds, fold seed 0) from random initialisation and from a network "
+            f"first trained on the simulated survey (test RMSE on simulated galaxies {p['pretrain_test']['rmse']:.4f}){rate}. "
+            f"The same folds for both; the difference is paired galaxy by galaxy (95% bootstrap). `{p['command']}`\n\n"
+            + table(['initialisation', 'galaxies', 'out-of-fold RMSE [68%]', 'NMAD [68%]', 'pretrained − random [95%]'], rows))
 
 def read_analyses(d):
     rep, bl, res = load(f'{d}/report/metrics.json'), load(f'{d}/baselines/baselines.json'), load(f'{d}/resolution/resolution.json')
@@ -337,7 +367,7 @@ def write_results(page:Path, index:Path):
     real, sim = read_analyses('an-real'), read_analyses('an-sim')
     ens, rs = load('ensembles.json'), load('recipe-size/recipe_size.json')
     md = [('# Results\n\n> What this library has measured, each number with the command that produced it, its sample size and its uncertainty.'),
-          provenance(ROOT/'bench'/'out') + ' Intervals are 68% bootstrap intervals over the test galaxies unless a spread over seeds or folds is given.',
+          provenance(ROOT/'bench'/'out') + ' Intervals are 68% bootstrap intervals over the test galaxies unless a spread over seeds or folds is given. ' + sim_note(),
           "## Wu & Boada (2019) and this library\n\n" + headline(real, ens, sim, read_crossval()) + "\n\n" + HEAD_NOTE,
           "## The real sample out of fold\n\n" + crossval_section(read_crossval()),
           "## The real sample: one network, a seed ensemble, a fold ensemble\n\n" + ensembles_section(ens),
@@ -350,6 +380,7 @@ def write_results(page:Path, index:Path):
           "## Analyses of the real sample\n\n" + analyses_section(real, 'real', CMD['real']),
           "## Analyses of a synthetic survey\n\n" + analyses_section(sim, 'synthetic', CMD['sim']),
           "## How much the synthetic survey looks like the sky\n\n" + realism_section(),
+          "## Pretraining on the simulated survey\n\n" + pretrain_section(load('pretrain-sim/pretrain_sim.json')),
           "## A forest that sees morphology\n\n" + morphology_section(),
           "## Does the CNN see more than mass? (simulated surveys)\n\n" + mzr_offsets_section()]
     nb = read_nb(page) if page.exists() else None
@@ -395,7 +426,17 @@ SECTIONS = {'crossval': ("## The real sample out of fold", lambda: crossval_sect
             'mzr': ("## Does the CNN see more than mass? (simulated surveys)", mzr_offsets_section, 'mzr-offsets'),
             'speed': ("## Fast inference", lambda: speed_section(load('predict-speed/predict_speed.json')), 'predict-speed'),
             'realism': ("## How much the synthetic survey looks like the sky", realism_section, 'realism'),
+            'pretrain': ("## Pretraining on the simulated survey", lambda: pretrain_section(load('pretrain-sim/pretrain_sim.json')), 'pretrain-sim'),
             'morphology': ("## A forest that sees morphology", morphology_section, 'morphology-forest')} # sections --only can update
+
+SIM_NOTE = ("The simulator changed at commit `ae57f56` (Petrosian framing, SDSS's seeing and noise, SkyServer's rendering, field sources, "
+            "arms and clumps): the analyses of a synthetic survey, the simulated rows of the recipe table, the MZR offsets and the synthetic row of "
+            "the table above were measured with the simulator before it.")
+
+def sim_note() -> str:
+    "`SIM_NOTE` while the synthetic analyses on this machine (or none) were made by the simulator before ae57f56 (its survey.json has no `psf_fwhm_r`)"
+    s = load('an-sim/survey/survey.json')
+    return '' if s and 'psf_fwhm_r' in s else SIM_NOTE
 
 def update_section(page:Path, name:str):
     "Replace one section of the results page with its fresh outputs (its own provenance line), leaving the others as they were"
@@ -407,13 +448,14 @@ def update_section(page:Path, name:str):
     else: # a new section goes where write_results puts it: before the first section that follows it there
         later = ORDER[ORDER.index(head) + 1:]
         nb.cells.insert(next((i for i, h in enumerate(heads) if h in later), len(nb.cells)), mk_cell(body, 'markdown'))
+    nb.cells[1].source = (nb.cells[1].source.split(' The simulator changed')[0] + ' ' + sim_note()).rstrip()
     write_nb(nb, page)
     print(f"updated the section '{head[3:]}' of {page}")
 
 ORDER = ["## Wu & Boada (2019) and this library", "## The real sample out of fold", "## The real sample: one network, a seed ensemble, a fold ensemble",
          "## Error bars of the fold ensemble on held-out galaxies", "## Small-sample recipes, out of fold", "## Test-time augmentation", "## Fast inference", "## Recipes and training-set size",
          "## Analyses of the real sample", "## Analyses of a synthetic survey", "## How much the synthetic survey looks like the sky",
-         "## A forest that sees morphology", "## Does the CNN see more than mass? (simulated surveys)"] # the sections, as write_results orders them
+         "## Pretraining on the simulated survey", "## A forest that sees morphology", "## Does the CNN see more than mass? (simulated surveys)"] # the sections, as write_results orders them
 
 if __name__ == '__main__':
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)

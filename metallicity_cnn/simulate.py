@@ -369,6 +369,7 @@ def _clumps(rng, gal, size, pix, x0, y0, flux_r) -> np.ndarray:
     th = rng.uniform(0, 2*np.pi, 4*n)
     on_arm = rng.random(4*n) < (1 + np.cos(2*(th - np.log(np.maximum(r, 1e-3)/re)/np.tan(np.radians(gal['arm_pitch']))) - gal['arm_phase']))/2
     r, th = r[on_arm][:n], th[on_arm][:n]
+    if len(r) == 0: return im
     c, s = np.cos(np.radians(gal['pa'])), np.sin(np.radians(gal['pa']))
     u, v = r*np.cos(th), r*np.sin(th)*gal['disk_q']
     xs, ys = x0 + u*c - v*s, y0 + u*s + v*c

@@ -337,7 +337,9 @@ def pretrain_section(p) -> str:
     rate = f"; the survey simulated at {p['galaxies_per_second_per_worker']:.1f} galaxies per second per worker ({p['workers']} workers, {p['simulate_seconds']:.0f} s)" if p.get('galaxies_per_second_per_worker') else ''
     return (f"The default recipe cross-validated on the 400 real galaxies (5 folds, fold seed 0) from random initialisation and from a network "
             f"first trained on the simulated survey (test RMSE on simulated galaxies {p['pretrain_test']['rmse']:.4f}){rate}. "
-            f"The same folds for both; the difference is paired galaxy by galaxy (95% bootstrap). `{p['command']}`\n\n"
+            f"The same folds for both, one training seed per fold; the difference is paired galaxy by galaxy (95% bootstrap)"
+            + ("." if d['ci95'][1] < 0 else ": its interval includes zero, so pretraining on the simulated survey is not made a recipe.")
+            + f" `{p['command']}`\n\n"
             + table(['initialisation', 'galaxies', 'out-of-fold RMSE [68%]', 'NMAD [68%]', 'pretrained − random [95%]'], rows))
 
 def read_analyses(d):

@@ -309,7 +309,7 @@ def _true_r(gal):
     "The true r magnitude of `gal`: images are rendered from it, not from the measured `modelMag_r`"
     return gal['modelMag_r_true'] if 'modelMag_r_true' in gal else gal['modelMag_r']
 
-FIELD_GALAXIES = (8000., 0.45, 14., 23.5) # r-band counts of field galaxies: dN/dm = 4000 10^(0.45 (r - 20)) per deg^2 per mag (Yasuda et al. 2001), from r = 14 to 23.5
+FIELD_GALAXIES = (8000., 0.45, 14., 23.5) # r-band counts of field galaxies, r = 14 to 23.5: dN/dm = 8000 10^(0.45 (r - 20)) per deg^2 per mag, the slope of Yasuda et al. (2001), the normalisation fitted to the real cutouts' neighbour counts
 FIELD_STARS = (600., 0.15, 14., 23.) # stars at high galactic latitude: dN/dm = 600 10^(0.15 (r - 20)) per deg^2 per mag, a few thousand per deg^2 to r = 22 (Juric et al. 2008)
 
 def _counts(rng, counts, area):
@@ -343,11 +343,11 @@ CLUMP_COLOURS = (0.15, 0.0) # g - r and r - i of the clumps: young populations
 def disk_images(size:int, # image side [pixels]
                 re:float, q:float, pa:float, # half-light radius along the major axis [pixels] in r, axis ratio, position angle [degrees]
                 x0:float, y0:float, # centre [pixels]
-                amp:float=0., pitch:float=20., phase:float=0., # the two arms' amplitude in r, pitch angle [degrees] and phase
+                arms=(0., 20., 0.), # the two spiral arms' amplitude in r, pitch angle [degrees] and phase
                 os:int=2, # oversampling of the pixel grid
                ) -> np.ndarray:
     "Exponential disk with two logarithmic spiral arms in g, r, i (3, size, size), each band normalised to its light inside the field"
-    x, y = _subgrid(size, os)
+    (amp, pitch, phase), (x, y) = arms, _subgrid(size, os)
     c, s = np.cos(np.radians(pa)), np.sin(np.radians(pa))
     u, v = (x - x0)*c + (y - y0)*s, (-(x - x0)*s + (y - y0)*c)/q # in the disk's plane
     r, th = np.hypot(u, v), np.arctan2(v, u)
@@ -389,7 +389,7 @@ def render_galaxy(gal, # a row of `draw_galaxies` (mapping with its columns)
     pix = pix or FIELD_ARCSEC/size
     x0, y0 = (size - 1)/2 + rng.uniform(-0.5, 0.5, 2)
     bulge = sersic_image(size, gal['bulge_re']/pix, gal['bulge_n'], gal['bulge_q'], gal['pa'], x0, y0)
-    disk = disk_images(size, gal['disk_re']/pix, gal['disk_q'], gal['pa'], x0, y0, gal.get('arm_amp', 0.), gal.get('arm_pitch', 20.), gal.get('arm_phase', 0.))
+    disk = disk_images(size, gal['disk_re']/pix, gal['disk_q'], gal['pa'], x0, y0, (gal.get('arm_amp', 0.), gal.get('arm_pitch', 20.), gal.get('arm_phase', 0.)))
     fr = _fluxes(_true_r(gal), 0, 0)[1]
     fb = _fluxes(-2.5*np.log10(fr*gal['bulge_frac']) + 22.5, gal['bulge_gr'], gal['bulge_ri'])
     fd = _fluxes(-2.5*np.log10(fr*(1 - gal['bulge_frac'])) + 22.5, gal['disk_gr'], gal['disk_ri'])

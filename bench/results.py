@@ -124,6 +124,8 @@ def headline(real, ens, sim, cv=None, keep:dict|None=None) -> str:
                        + '; '.join(f"{sim['baselines']['methods'][k]} {ci(v)}" for k, v in sim['baselines']['metrics']['oh_p50'].items() if k != 'cnn_gri'),
                        f"`{sim['command']}`"]
     out = [rows.get(k) or (keep or {}).get(label) for k, label in ROW.items()]
+    old = "with the simulator before commit `ae57f56`: "
+    if 'sim' not in rows and sim_note() and out[3] and not out[3][2].startswith(old): out[3] = [*out[3][:2], old + out[3][2], *out[3][3:]]
     return table(['', 'Wu & Boada (2019)', 'this library', 'command'], [r for r in out if r])
 
 def table_rows(md:str) -> dict:

@@ -35,6 +35,7 @@ def main(data:Param('the data set', str, choices=['synthetic', 'real']),
          res_recipe:str=None, # recipe of the resolution study (default: --recipe)
          res_epochs:int=None, # epochs at each size of the resolution study (default: the recipe)
          sizes:Param('image sizes of the resolution study', int, nargs='+')=list(PAPER_SIZES),
+         res_seeds:Param('training seeds of the resolution study: a network per seed at every size', int, nargs='+')=[0, 1, 2],
          steps:Param('steps to run: model evaluate baselines resolution', str, nargs='+')=['model', 'evaluate', 'baselines', 'resolution'],
          gaussian:bool=True, # the model's uncertainty head; this flag trains without it
          rband:bool=True, # the r-band CNN among the baselines; this flag skips it (one training less)
@@ -102,10 +103,11 @@ def main(data:Param('the data set', str, choices=['synthetic', 'real']),
         rr = res_recipe or recipe
         t = step(f"resolution study, sizes {sizes}, recipe {rr} with {res_epochs or 'its'} epochs at each size")
         record_command(out/'resolution')
-        res = resolution_study(cat, images, out/'resolution', sizes, 'oh_p50', rr, progress=False, epochs=res_epochs)
+        res = resolution_study(cat, images, out/'resolution', sizes, 'oh_p50', rr, res_seeds, progress=False, epochs=res_epochs)
         paper = dict(zip(PAPER_SIZES, PAPER_RMSE))
-        print(f"mean predictor: RMSE {res['mean_predictor']['rmse']:.4f} NMAD {res['mean_predictor']['nmad']:.4f}")
+        print(f"mean predictor: RMSE {res['mean_predictor']['rmse']:.4f} NMAD {res['mean_predictor']['nmad']:.4f}; seeds {res['seeds']}")
         for r in res['sizes']:
-            print(f"{r['size']:4d} px: RMSE {r['rmse']:.4f} [{r['rmse_ci68'][0]:.4f}, {r['rmse_ci68'][1]:.4f}] NMAD {r['nmad']:.4f} "
-                  f"n {r['n']}   (paper RMSE {paper.get(r['size'], float('nan')):.3f})")
+            d = r['minus_largest']
+            print(f"{r['size']:4d} px: RMSE {r['rmse']:.4f} [{r['rmse_ci68'][0]:.4f}, {r['rmse_ci68'][1]:.4f}] sd over seeds {r['rmse_sd'] or 0:.4f} NMAD {r['nmad']:.4f} "
+                  f"minus {res['reference']} px {d['diff']:+.4f} [{d['ci95'][0]:+.4f}, {d['ci95'][1]:+.4f}] (95% paired) n {r['n']}   (paper RMSE {paper.get(r['size'], float('nan')):.3f})")
         print(f"{time.time() - t:.0f} s")

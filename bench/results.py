@@ -277,28 +277,32 @@ def analyses_section(a, name, cmd) -> str:
     if not res:
         out += [f"Resolution study: not measured in this run (`{CMD[{'real': 'real', 'synthetic': 'sim'}[name]]}` runs it with the other steps)."]
         return '\n'.join(out)
-    precision = lambda s: (load(f"{a['dir']}/resolution/size{s:03d}/model.json") or {}).get('precision', 'not recorded')
-    rows = [[s['size'], ci(s, 'rmse', 3), ci(s, 'nmad', 3), dict(zip(res['paper']['sizes'], res['paper']['rmse'])).get(s['size'], '–'), precision(s['size'])]
-            for s in res['sizes']]
+    seeds = res.get('seeds', [res.get('seed', 0)])
+    precision = lambda s: (load(f"{a['dir']}/resolution/size{s:03d}-s{seeds[0]}/model.json") or {}).get('precision', 'not recorded')
+    paired = lambda s: (f"{s['minus_largest']['diff']:+.3f} [{s['minus_largest']['ci95'][0]:+.3f}, {s['minus_largest']['ci95'][1]:+.3f}]" if 'minus_largest' in s else '–')
+    rows = [[s['size'], ci(s, 'rmse', 3), f3(s.get('rmse_sd'), 3), paired(s), ci(s, 'nmad', 3), dict(zip(res['paper']['sizes'], res['paper']['rmse'])).get(s['size'], '–'),
+             precision(s['size'])] for s in res['sizes']]
     rcmd = ROOT/'bench'/'out'/a['dir']/'resolution'/'command.txt'
     if rcmd.is_file(): out += [f"`{rcmd.read_text().strip()}`", '']
-    out += [f"Resolution study ({res['recipe']['name']} recipe, {res['recipe'].get('epochs')} epochs at each size, training seed {res['seed']}, "
-            f"one network per size; mean predictor RMSE {f3(res['mean_predictor']['rmse'])}):", '',
-            table(['size [px]', 'RMSE [68%]', 'NMAD [68%]', 'Wu & Boada RMSE', 'training precision'], rows), '',
+    ref = res.get('reference', res['sizes'][0]['size'])
+    out += [f"Resolution study ({res['recipe']['name']} recipe, {res['recipe'].get('epochs')} epochs at each size, training seeds {', '.join(map(str, seeds))}: "
+            f"a network per seed at every size, all tested on the same {res['sizes'][0]['n']} galaxies; mean predictor RMSE {f3(res['mean_predictor']['rmse'])}). "
+            f"RMSE and NMAD are the mean over the seeds, with 68% bootstrap intervals over the galaxies; sd is the spread of the RMSE over the seeds; "
+            f"the difference from {ref} px is paired galaxy by galaxy (95% bootstrap):", '',
+            table(['size [px]', 'RMSE [68%]', 'sd over seeds', f'minus {ref} px [95%, paired]', 'NMAD [68%]', 'Wu & Boada RMSE', 'training precision'], rows), '',
             "On a CPU with native bfloat16, sizes of 16 px and below train in float32, since its bfloat16 kernel gets the weight gradients of strided convolutions "
-            "that see 1×1 maps wrong (`BF16CPU` in `04_learner`); runs from before `model.json` recorded the precision say 'not recorded'.", '', trend(res), '',
+            "that see 1×1 maps wrong (`BF16CPU` in `04_learner`).", '', trend(res), '',
             copy_figure(ROOT/'bench'/'out'/a['dir']/'resolution'/'resolution.png', f'resolution-{name}.png')]
     return '\n'.join(out)
 
-def trend(res, big:int=128, small:int=16) -> str:
-    "Whether the RMSE change from `big` to `small` px exceeds twice the combined half-widths of their 68% intervals"
+def trend(res, small:int=16) -> str:
+    "Whether the paired difference RMSE(`small` px) - RMSE(largest size) excludes zero at 95%"
     by = {s['size']: s for s in res['sizes']}
-    if big not in by or small not in by or not by[big].get('rmse_ci68'): return ''
-    d = by[small]['rmse'] - by[big]['rmse']
-    u = float(np.hypot(*[(by[k]['rmse_ci68'][1] - by[k]['rmse_ci68'][0]) / 2 for k in (big, small)]))
-    return (f"From {big} to {small} px the RMSE changes by {d:+.3f} dex, against a combined 68% half-width of {u:.3f} dex"
-            + (": more than twice that, a change this sample resolves." if abs(d) > 2 * u else
-               ": within twice that, so this sample does not resolve a trend over those sizes (the paper's is +0.020 dex on 20,466 test galaxies)."))
+    if small not in by or 'minus_largest' not in by[small]: return ''
+    d, ref = by[small]['minus_largest'], res['reference']
+    return (f"From {ref} to {small} px the RMSE changes by {d['diff']:+.3f} dex, paired 95% interval [{d['ci95'][0]:+.3f}, {d['ci95'][1]:+.3f}]"
+            + (": this sample resolves the change" if d['ci95'][0] > 0 or d['ci95'][1] < 0 else ": this sample does not resolve a change over those sizes")
+            + " (the paper's, 128 to 16 px: +0.020 dex on 20,466 test galaxies, one network per size).")
 
 REALISM = (('realism-previous/fixed', 'previous simulator'), ('realism/petrosian', 'this simulator')) # the simulator before #23 (bench/realism.py at e4a43e8, its default fixed scale) and today's default
 

@@ -44,39 +44,63 @@ def _finished(run, recipe, seed, split_seed, target):
     return same and ('precision' in m or strided_1px_conv(build_model(recipe.arch), (3, recipe.size, recipe.size)) is None)
 
 # %% ../nbs/09_analyses.ipynb #f4393e0e
-def _size_row(df, images, run, target, recipe, seed, split_seed, opts, **overrides) -> dict:
-    "Test statistics of `recipe` with `overrides` (the size among them) in `run`, trained (with `train_run`'s options `opts`) unless `run` holds it finished"
-    if _finished(run, get_recipe(recipe, **overrides), seed, split_seed, target): m = load_metrics(run)
-    else: m = train_run(df, images, run, targets=(target,), recipe=recipe, seed=seed, split_seed=split_seed, **opts, **overrides)
-    te = m['metrics']['test'][target]
-    return dict(size=overrides['size'], **{k: te[k] for k in ('n', 'rmse', 'nmad', 'bias', 'rmse_ci68', 'nmad_ci68', 'rmse_mean_predictor')})
+RUN_OPTIONS = tuple(p for p in inspect.signature(train_run).parameters # options of `train_run` that are not the data, the targets, the recipe or the seeds
+                    if p not in ('catalog', 'images', 'out', 'targets', 'recipe', 'seed', 'split_seed', 'overrides')) # pretrained, gaussian, id_col, tta, ...
 
-RUN_OPTIONS = tuple(inspect.signature(train_run).parameters)[7:-1] # options of `train_run` after the seeds, not recipe settings: pretrained, gaussian, id_col, ...
+def _size_preds(df, images, out, target, recipe, seeds, split_seed, opts, size, **overrides) -> tuple:
+    "Test rows and the (seeds, galaxies) test predictions of `recipe` at `size`: a run per seed in `out/size<NNN>-s<seed>`, trained (with `train_run`'s options `opts`) unless finished"
+    id_col, preds, test = opts.get('id_col', DEFAULT_ID), [], None
+    for seed in seeds:
+        run = out/f'size{size:03d}-s{seed}'
+        if not _finished(run, get_recipe(recipe, size=size, **overrides), seed, split_seed, target):
+            train_run(df, images, run, targets=(target,), recipe=recipe, seed=seed, split_seed=split_seed, size=size, **opts, **overrides)
+        if test is None: test = split_rows(run, df, 'test', id_col)
+        p = predict(run, images, test, tta=opts.get('tta', True), id_col=id_col, progress=False)
+        p = test[[id_col]].astype(str).merge(p.astype({id_col: str}), on=id_col, how='left')[f'{target}_pred'].to_numpy(float)
+        if np.isnan(p).any(): raise RuntimeError(f"{run}: {int(np.isnan(p).sum())} of its {len(p)} test galaxies could not be predicted")
+        preds.append(p)
+    return test, np.stack(preds)
 
-@delegates(train_run, but=['targets', 'overwrite'])
+def _size_row(size, P, true, ref, mean_rmse, n_boot:int=1000) -> dict:
+    "Statistics at one size of the (seeds, galaxies) predictions `P`: each over the seeds' mean, a bootstrap over the galaxies, and the paired difference from `ref` (the largest size's)"
+    per = [rmse(p, true) for p in P]
+    return dict(size=size, n=len(true), rmse=mean_stat(P, true), rmse_ci68=list(bootstrap_ci(P, true, rmse, n_boot)), rmse_seeds=per,
+                rmse_sd=float(np.std(per, ddof=1)) if len(per) > 1 else None, nmad=mean_stat(P, true, nmad), nmad_ci68=list(bootstrap_ci(P, true, nmad, n_boot)),
+                bias=mean_stat(P, true, bias), rmse_mean_predictor=mean_rmse, minus_largest=paired_difference(P, ref, true, n_boot=n_boot))
+
+@delegates(train_run, but=['targets', 'overwrite', 'seed'])
 def resolution_study(catalog, # catalogue: file (CSV, FITS, ECSV), astropy `Table` or `DataFrame`
                      images:str|Path, # directory of `<id>.jpg` images (at the largest size)
-                     out:str|Path, # directory for the runs, `resolution.json` and the figure
+                     out:str|Path, # directory for the runs, `resolution.json`, `predictions.csv` and the figure
                      sizes=PAPER_SIZES, # image sides in pixels
                      target:str=DEFAULT_TARGET, # target column
                      recipe:str='default', # training recipe
-                     seed:int=0, # training seed
+                     seeds=(0, 1, 2), # training seeds: a network per seed at every size
                      split_seed:int=0, # seed of the split, the same at every size
                      **kwargs, # options of `train_run` (`pretrained`, `id_col`, `progress`, ...) and recipe settings other than size (epochs, arch, ...)
                     ) -> dict:
-    "Train and test `recipe` at each image size; write `out/resolution.json` and `out/resolution.png/.pdf`"
-    sizes = sorted({int(s) for s in sizes}, reverse=True)
+    "Train and test `recipe` at each image size with each seed on the same galaxies; write `out/resolution.json`, `out/predictions.csv` and `out/resolution.png/.pdf`"
+    sizes, seeds = sorted({int(s) for s in sizes}, reverse=True), [int(s) for s in ([seeds] if np.isscalar(seeds) else seeds)]
     if not sizes or sizes[-1] < 1: raise ValueError(f"sizes must be positive integers, got {sizes}")
+    if not seeds or len(set(seeds)) < len(seeds): raise ValueError(f"seeds must be distinct training seeds, got {seeds}")
     if 'size' in kwargs: raise ValueError("give the image sizes with `sizes`, not `size`")
+    if 'seed' in kwargs: raise ValueError("give the training seeds with `seeds`, not `seed`")
     opts = {k: kwargs.pop(k) for k in RUN_OPTIONS if k in kwargs}
     overrides, id_col = kwargs, opts.get('id_col', DEFAULT_ID)
-    df = read_table(catalog, id_col)
-    out = Path(out)
-    rows = [_size_row(df, images, out/f'size{s:03d}', target, recipe, seed, split_seed, opts, size=s, **overrides) for s in sizes]
-    true = split_rows(out/f'size{sizes[0]:03d}', df, 'test', id_col)[target].to_numpy(float)
-    res = dict(target=target, recipe=get_recipe(recipe, **overrides).to_dict(), seed=seed, split_seed=split_seed, sizes=rows,
+    df, out = read_table(catalog, id_col), Path(out)
+    runs = {s: _size_preds(df, images, out, target, recipe, seeds, split_seed, opts, s, **overrides) for s in sizes}
+    test, ref = runs[sizes[0]]
+    for s, (t, _) in runs.items(): # one split at every size: the same galaxies, in the same order
+        if not t[id_col].astype(str).equals(test[id_col].astype(str)): raise RuntimeError(f"size {s} px was tested on other galaxies than {sizes[0]} px")
+    true = test[target].to_numpy(float)
+    train_mean = split_rows(out/f'size{sizes[0]:03d}-s{seeds[0]}', df, 'train', id_col)[target].mean()
+    rows = [_size_row(s, runs[s][1], true, ref, rmse(np.full_like(true, train_mean), true)) for s in sizes]
+    res = dict(target=target, recipe=get_recipe(recipe, **overrides).to_dict(), seeds=seeds, split_seed=split_seed, reference=sizes[0], sizes=rows,
                mean_predictor=dict(rmse=rows[0]['rmse_mean_predictor'], nmad=float(mad_std(true))),
                noise_floor=noise_floor(df, [target]), paper=dict(sizes=list(PAPER_SIZES), rmse=list(PAPER_RMSE)))
+    preds = pd.DataFrame([{id_col: i, 'size': s, 'seed': k, f'{target}_pred': v, target: y}
+                          for s in sizes for k, pk in zip(seeds, runs[s][1]) for i, v, y in zip(test[id_col], pk, true)])
+    with atomic_write(out/'predictions.csv') as f: preds.to_csv(f, index=False)
     res['figures'] = save_figure(plot_resolution(res), out/'resolution')
     save_json(res, out/'resolution.json')
     return res
@@ -97,6 +121,9 @@ def plot_resolution(res:dict, # from `resolution_study` (or `resolution.json`)
         y, ci = np.array([r[k] for r in res['sizes']], float), np.array([r[f'{k}_ci68'] for r in res['sizes']], float).T
         ax.errorbar(s, y, yerr=[y - ci[0], ci[1] - y], fmt=f'{mk}-', color=c, capsize=2, label=k.upper())
         _arrow(ax, res['mean_predictor'][k], c)
+    if len(res['sizes'][0].get('rmse_seeds', [])) > 1: # each network's RMSE, to show the spread over training seeds
+        xs, ys = zip(*[(r['size'], v) for r in res['sizes'] for v in r['rmse_seeds']])
+        ax.plot(xs, ys, '.', color='C1', alpha=0.5, ms=4, label='RMSE of each seed')
     ax.plot([], [], ls='', marker=r'$\rightarrow$', ms=12, color='k', label='mean predictor')
     if paper: ax.plot(res['paper']['sizes'], res['paper']['rmse'], 'x:', color='0.5', label='RMSE, Wu & Boada 2019')
     if res.get('noise_floor'): ax.axhline(res['noise_floor'], color='k', ls=':', lw=1, label='noise floor')
@@ -347,21 +374,25 @@ def plot_baselines(res:dict, # from `baselines` (or `baselines.json`)
 @call_parse
 def resolution_cli(catalog:str, # catalogue (CSV/FITS/ECSV) with the id and target columns
                    images:str, # directory of <objID>.jpg images
-                   out:str, # directory for the runs (size128/, ...), resolution.json and resolution.png/.pdf
+                   out:str, # directory for the runs (size128-s0/, ...), resolution.json, predictions.csv and resolution.png/.pdf
                    sizes:list[int]=PAPER_SIZES, # image sides in pixels, e.g. --sizes 128 32 8 1
                    target:str=DEFAULT_TARGET, # target column
                    recipe:str='default', # training recipe at every size
                    epochs:int=None, # epochs (default: the recipe's)
                    arch:str=None, # architecture (default: the recipe's)
                    pretrained:str='auto', # 'imagenet' (torchvision's ImageNet weights: torch cache, else download), 'auto' (if already in the torch cache, else random), 'none', or a weights file
-                   seed:int=0, # training seed
+                   seeds:list[int]=(0, 1, 2), # training seeds: a network per seed at every size
                    split_seed:int=0, # seed of the train/valid/test split, the same at every size
                    id_col:str=DEFAULT_ID, # id column
                   ):
-    "Train and test at each image size (images resampled down) and plot RMSE and NMAD against size (the paper's Figure 3)"
-    res = resolution_study(catalog, images, out, sizes, target, recipe, seed, split_seed, pretrained=pretrained, id_col=id_col, epochs=epochs, arch=arch)
+    "Train and test at each image size (images resampled down) with each seed and plot RMSE and NMAD against size (the paper's Figure 3)"
+    res = resolution_study(catalog, images, out, sizes, target, recipe, seeds, split_seed, pretrained=pretrained, id_col=id_col, epochs=epochs, arch=arch)
     print(f"mean predictor: RMSE {res['mean_predictor']['rmse']:.4f} NMAD {res['mean_predictor']['nmad']:.4f}")
-    for r in res['sizes']: print(f"{r['size']:4d} px: RMSE {r['rmse']:.4f} NMAD {r['nmad']:.4f} n {r['n']}")
+    print(f"RMSE: the mean over {len(res['seeds'])} seeds, 68% bootstrap interval over the test galaxies, sd over the seeds; minus {res['reference']} px: paired bootstrap over the galaxies, 95%")
+    for r in res['sizes']:
+        d = r['minus_largest']
+        print(f"{r['size']:4d} px: RMSE {r['rmse']:.4f} [{r['rmse_ci68'][0]:.4f}, {r['rmse_ci68'][1]:.4f}] sd {r['rmse_sd'] or 0:.4f}  NMAD {r['nmad']:.4f}  "
+              f"minus {res['reference']} px {d['diff']:+.4f} [{d['ci95'][0]:+.4f}, {d['ci95'][1]:+.4f}]  n {r['n']}")
     print(f"resolution: written to {out}")
 
 # %% ../nbs/09_analyses.ipynb #ae55ad04

@@ -14,11 +14,11 @@ from scipy.stats import binned_statistic
 
 # %% auto #0
 __all__ = ['SENTINEL', 'DEFAULT_ID', 'DEFAULT_TARGET', 'IMAGENET_STATS', 'METRICS_SCHEMA', 'METRICS_COMMANDS', 'METRICS_SPLITS',
-           'STAT_KEYS', 'RUN_FILES', 'example_sample', 'rmse', 'nmad', 'bias', 'binned_stats', 'bootstrap_ci',
-           'summarize', 'paired_difference', 'binomial_interval', 'coverage_text', 'check_unique_ids', 'interactive',
-           'LogProgress', 'track', 'check_memory', 'quiet_fastai', 'atomic_write', 'json_plain', 'save_json',
-           'load_json', 'json_floats', 'check_metrics', 'metrics_doc', 'save_metrics', 'load_metrics', 'ResumableCSV',
-           'settings_diff', 'check_output', 'output_lock']
+           'STAT_KEYS', 'RUN_FILES', 'example_sample', 'rmse', 'nmad', 'bias', 'binned_stats', 'mean_stat',
+           'bootstrap_ci', 'summarize', 'paired_difference', 'binomial_interval', 'calibrated_coverage',
+           'coverage_text', 'check_unique_ids', 'interactive', 'LogProgress', 'track', 'check_memory', 'quiet_fastai',
+           'atomic_write', 'json_plain', 'save_json', 'load_json', 'json_floats', 'check_metrics', 'metrics_doc',
+           'save_metrics', 'load_metrics', 'ResumableCSV', 'settings_diff', 'check_output', 'output_lock']
 
 # %% ../nbs/00_core.ipynb #8e96074d
 SENTINEL = -9999.
@@ -82,17 +82,24 @@ def binned_stats(pred, true, # predictions and true values (1-D)
     return res
 
 # %% ../nbs/00_core.ipynb #64096170
-def bootstrap_ci(pred, true, # predictions and true values
+def mean_stat(pred, true, # predictions (n) or several networks' predictions of the same galaxies (k, n), and the true values (n)
+              stat=rmse, # statistic of `(pred, true)`
+             ) -> float:
+    "`stat(pred, true)`; for (k, n) predictions the mean of the k networks' `stat` (not the `stat` of their mean prediction)"
+    p = np.asarray(pred, float)
+    return float(np.mean([stat(q, true) for q in p])) if p.ndim == 2 else stat(p, true)
+
+def bootstrap_ci(pred, true, # predictions (n, or (k, n) for several networks: their mean `stat`) and true values
                  stat=rmse, # statistic of `(pred, true)`
                  n_boot:int=1000, # number of bootstrap resamples
                  level:float=0.68, # central confidence level of the interval
                  seed:int=0, # seed of the resampling
                 ) -> tuple:
-    "Central `level` bootstrap interval `(lo, hi)` of `stat(pred, true)`"
+    "Central `level` bootstrap interval `(lo, hi)` of `mean_stat(pred, true, stat)`, the galaxies resampled"
     pred, true = np.asarray(pred, float), np.asarray(true, float)
-    if len(pred) < 2: return (float('nan'), float('nan'))
-    idx = np.random.default_rng(seed).integers(0, len(pred), (n_boot, len(pred)))
-    vals = np.array([stat(pred[i], true[i]) for i in idx])
+    if pred.shape[-1] < 2: return (float('nan'), float('nan'))
+    idx = np.random.default_rng(seed).integers(0, pred.shape[-1], (n_boot, pred.shape[-1]))
+    vals = np.array([mean_stat(pred[..., i], true[i], stat) for i in idx])
     q = (1 - level) / 2
     return tuple(float(v) for v in np.quantile(vals, [q, 1-q]))
 
@@ -112,18 +119,18 @@ def summarize(pred, true, # predictions and true values of one target
     return res
 
 # %% ../nbs/00_core.ipynb #06e45e16
-def paired_difference(pred_a, pred_b, true, # two methods' predictions of the same galaxies (`pred_b` may be several methods', (k, n): their mean `stat`), and the true values
+def paired_difference(pred_a, pred_b, true, # two methods' predictions of the same galaxies (either may be several networks', (k, n): their mean `stat`), and the true values
                       stat=rmse, # statistic of `(pred, true)`
                       n_boot:int=1000, # bootstrap resamples of the galaxies
                       seed:int=0, # seed of the resampling
                      ) -> dict:
     "`stat` of `pred_a` minus `stat` of `pred_b`, with 68% and 95% intervals from resampling the galaxies together (a paired bootstrap)"
     a, b, t = (np.asarray(v, float) for v in (pred_a, pred_b, true))
-    if not len(a) == b.shape[-1] == len(t): raise ValueError(f"paired predictions need the same galaxies: {len(a)}, {b.shape[-1]} and {len(t)} values")
-    stat_b = (lambda i: np.mean([stat(bk[i], t[i]) for bk in b])) if b.ndim == 2 else (lambda i: stat(b[i], t[i]))
+    if not a.shape[-1] == b.shape[-1] == len(t): raise ValueError(f"paired predictions need the same galaxies: {a.shape[-1]}, {b.shape[-1]} and {len(t)} values")
+    d1 = lambda i: mean_stat(a[..., i], t[i], stat) - mean_stat(b[..., i], t[i], stat)
     idx = np.random.default_rng(seed).integers(0, len(t), (n_boot, len(t)))
-    d = np.array([stat(a[i], t[i]) - stat_b(i) for i in idx])
-    return dict(diff=float(stat(a, t) - stat_b(slice(None))), ci68=np.quantile(d, [0.16, 0.84]).tolist(), ci95=np.quantile(d, [0.025, 0.975]).tolist(), n=len(t))
+    d = np.array([d1(i) for i in idx])
+    return dict(diff=float(d1(slice(None))), ci68=np.quantile(d, [0.16, 0.84]).tolist(), ci95=np.quantile(d, [0.025, 0.975]).tolist(), n=len(t))
 
 # %% ../nbs/00_core.ipynb #ea159c45
 def binomial_interval(k, # number of successes (galaxies within their error bar)
@@ -136,6 +143,21 @@ def binomial_interval(k, # number of successes (galaxies within their error bar)
     z, p = norm.ppf(0.5 + level/2), k / n
     mid, half = (p + z*z/(2*n)) / (1 + z*z/n), z * np.sqrt(p*(1 - p)/n + z*z/(4*n*n)) / (1 + z*z/n)
     return [float(mid - half), float(mid + half)]
+
+def calibrated_coverage(n_cal:int, # galaxies the error-bar scale was fitted on (the `level` quantile of their scores)
+                        n_test:int, # galaxies the coverage is measured on
+                        level:float=0.6827, # the coverage the scale was fitted to give
+                        ci:float=0.6827, # probability of the interval
+                       ) -> list:
+    """Central `ci` interval `[lo, hi]` of the fraction of `n_test` new galaxies within their error bars when the scale
+    is the `ceil(level n_cal)`-th smallest score of `n_cal` calibration galaxies exchangeable with them: the coverage
+    itself is then Beta(k, n_cal + 1 - k) distributed (a split-conformal result) and the count Beta-binomial. It
+    holds the sampling error of the calibration as well as that of the test fraction, which a Wilson interval lacks"""
+    from scipy.stats import betabinom
+    if n_cal < 1 or n_test < 1: return [float('nan'), float('nan')]
+    k = int(np.ceil(level * n_cal))
+    d = betabinom(n_test, k, n_cal + 1 - k)
+    return [float(d.ppf((1 - ci)/2) / n_test), float(d.ppf((1 + ci)/2) / n_test)]
 
 def coverage_text(metrics:dict, # one target's metrics, with `coverage68` (and `coverage68_ci68`), ...
                   level:int=68, # 68 or 95

@@ -196,14 +196,16 @@ def test_baselines_magnitudes(mass_run, survey, tmp_path):
 
 def test_resolution_study(survey, tmp_path):
     mc('resolution', '--catalog', survey/'catalog.csv', '--images', survey/'images', '--out', tmp_path,
-            '--sizes', 4, 1, '--recipe', 'tiny')
+            '--sizes', 4, 1, '--recipe', 'tiny', '--seeds', 0, 1)
     r = load_json(tmp_path/'resolution.json')
-    assert [s['size'] for s in r['sizes']] == [4, 1] and r['recipe']['name'] == 'tiny'
-    assert [load_json(tmp_path/f'size{s:03d}'/'model.json')['size'] for s in (4, 1)] == [4, 1]
+    assert [s['size'] for s in r['sizes']] == [4, 1] and r['recipe']['name'] == 'tiny' and r['seeds'] == [0, 1] and r['reference'] == 4
+    assert [load_json(tmp_path/f'size{s:03d}-s{k}'/'model.json')['size'] for s in (4, 1) for k in (0, 1)] == [4, 4, 1, 1]
     for s in r['sizes']:
-        m = load_metrics(tmp_path/f"size{s['size']:03d}")['metrics']['test']['oh_p50']
-        assert s['rmse'] == m['rmse'] and s['nmad'] == m['nmad'] and s['n'] == 30
-    assert pd.read_csv(tmp_path/'size004'/'split.csv').equals(pd.read_csv(tmp_path/'size001'/'split.csv'))
+        m = [load_metrics(tmp_path/f"size{s['size']:03d}-s{k}")['metrics']['test']['oh_p50'] for k in (0, 1)]
+        assert np.allclose(s['rmse_seeds'], [v['rmse'] for v in m], atol=1e-6) and s['n'] == 30 == m[0]['n']
+        assert abs(s['rmse'] - np.mean(s['rmse_seeds'])) < 1e-12 and s['minus_largest']['n'] == 30
+    assert pd.read_csv(tmp_path/'size004-s0'/'split.csv').equals(pd.read_csv(tmp_path/'size001-s1'/'split.csv'))
+    assert len(pd.read_csv(tmp_path/'predictions.csv')) == 2 * 2 * 30
     ax = plot_resolution(r).axes
     assert len(ax) == 1 and (ax[0].get_xlabel(), ax[0].get_ylabel()) == ('image size [pixels]', 'scatter of 12 + log(O/H) [dex]')
     assert list(ax[0].lines[0].get_ydata()) == [s['rmse'] for s in r['sizes']]

@@ -39,6 +39,7 @@ def main(data:Param('the data set', str, choices=['synthetic', 'real']),
          steps:Param('steps to run: model evaluate baselines resolution', str, nargs='+')=['model', 'evaluate', 'baselines', 'resolution'],
          gaussian:bool=True, # the model's uncertainty head; this flag trains without it
          rband:bool=True, # the r-band CNN among the baselines; this flag skips it (one training less)
+         forests:Param('feature sets of the random-forest baselines (the first in out/baselines with the r-band CNN, the others in out/baselines-<features>)', str, nargs='+')=['gri'],
         ):
     "Evaluation report, baselines and resolution study on a synthetic survey or on the real SDSS sample"
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
@@ -90,12 +91,14 @@ def main(data:Param('the data set', str, choices=['synthetic', 'real']),
 
     if 'baselines' in steps:
         t = step('baselines on the same test galaxies (r-band CNN with the run\'s recipe)')
-        b = baselines(run, cat, images, out/'baselines', rband=rband, progress=False, epochs=epochs)
-        print(f"random forest features: {b['features']}; {b['n_train']} training, {b['n_test']} test galaxies")
-        for k, per in b['metrics'].items():
-            for mth, v in per.items():
-                print(f"{k} {b['methods'][mth]:24s} RMSE {v['rmse']:.4f} [{v['rmse_ci68'][0]:.4f}, {v['rmse_ci68'][1]:.4f}] "
-                      f"NMAD {v['nmad']:.4f} bias {v['bias']:+.4f}")
+        for i, f in enumerate(forests):
+            b = baselines(run, cat, images, out/('baselines' if i == 0 else f'baselines-{f}'), rband=rband and i == 0, features=f, progress=False, epochs=epochs)
+            print(f"random forest features: {b['features']}; {b['n_train']} training, {b['n_test']} test galaxies")
+            for k, per in b['metrics'].items():
+                for mth, v in per.items():
+                    d = b['minus_cnn'][k].get(mth)
+                    print(f"{k} {b['methods'][mth]:24s} RMSE {v['rmse']:.4f} [{v['rmse_ci68'][0]:.4f}, {v['rmse_ci68'][1]:.4f}] "
+                          f"NMAD {v['nmad']:.4f} bias {v['bias']:+.4f}" + (f"  minus CNN {d['diff']:+.4f} [95%: {d['ci95'][0]:+.4f}, {d['ci95'][1]:+.4f}]" if d else ''))
         if b.get('noise_floor'): print(f"noise floor {b['noise_floor']}")
         print(f"{time.time() - t:.0f} s")
 

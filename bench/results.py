@@ -10,8 +10,8 @@ measured rather than left out silently. The figures are copied into `nbs/results
 The commands behind the outputs:
 
     python bench/recipe_size.py                        # recipes against training-set size
-    python bench/analyses.py real --out bench/out/an-real
-    python bench/analyses.py synthetic --n 3000 --recipe demo --res_recipe demo --res_epochs 20 --out bench/out/an-sim
+    python bench/analyses.py real --forests gri morphology --out bench/out/an-real
+    python bench/analyses.py synthetic --n 3000 --recipe demo --res_recipe demo --res_epochs 20 --no-rband --forests gri morphology --out bench/out/an-sim
     python bench/train_real.py --seeds 0 1 2 3 4 && python bench/ensembles.py --seeds 0 1 2 3 4
     python bench/tta.py bench/out/real-default-s0 bench/out/real-default-s1 bench/out/real-default-s2 --json bench/out/tta.json
     python bench/realism.py --scales petrosian         # the synthetic survey against the real cutouts (and, at commit e4a43e8,
@@ -36,7 +36,7 @@ What the benchmarks write, and all this script reads: under `bench/out/<name>/`,
     tta.json                                     runs: RMSE per TTA mode on each model's validation galaxies
     predict-speed/predict_speed.json             rows: rates, ratios to bare float32, differences from float32
     recipe-size/recipe_size.json                 rows: validation and test RMSE per recipe and training-set size
-    an-real/, an-sim/                            report/metrics.json, baselines/baselines.json, resolution/resolution.json
+    an-real/, an-sim/                            report/metrics.json, baselines/baselines.json (baselines-<features>/ for more forests), resolution/resolution.json
     realism/<scale>/stats/image_stats.json       stats: medians and KS distance per image statistic
     realism/<scale>/classifier/realism.json      out-of-fold ROC AUC of the real-versus-simulated classifier
     realism/<scale>/timing.json, gallery.png     the command and its seconds; 16 simulated above 16 real cutouts
@@ -55,8 +55,8 @@ from metallicity_cnn.analyses import FEATURE_SETS
 ROOT = Path(__file__).resolve().parents[1]
 PAPER = dict(rmse='0.085', nmad='0.067', rf='0.130', mzr_ratio='0.836 ± 0.103 (the authors\' notebook 11, commit 9b36a60; ± the weighted spread of the bin ratios)') # Wu & Boada (2019), abstract and section 4
 CMD = dict(recipe='python bench/recipe_size.py',
-           real='python bench/analyses.py real --out bench/out/an-real',
-           sim='python bench/analyses.py synthetic --n 3000 --recipe demo --res_recipe demo --res_epochs 20 --out bench/out/an-sim',
+           real='python bench/analyses.py real --forests gri morphology --out bench/out/an-real',
+           sim='python bench/analyses.py synthetic --n 3000 --recipe demo --res_recipe demo --res_epochs 20 --no-rband --forests gri morphology --out bench/out/an-sim',
            ens='python bench/train_real.py --seeds 0 1 2 3 4 && python bench/ensembles.py --seeds 0 1 2 3 4',
            realism='python bench/realism.py --scales petrosian', morph='python bench/morphology_forest.py', mzr='python bench/mzr_offsets.py',
            cv='metallicity-cnn crossval --catalog ../shared/data/sdss-dr14-sample/catalog.csv --images ../shared/data/sdss-dr14-sample/images --out bench/out/cv5 --folds 5',
@@ -290,9 +290,13 @@ def analyses_section(a, name, cmd) -> str:
                 f"(paper: {PAPER['mzr_ratio']} on real galaxies)" + (f", {f3(q['ratio'])} ± {f3(q['ratio_err'])} about quadratic fits" if q else '')
                 + ". On a simulated survey the images carry nothing of a galaxy's offset from the relation, so a ratio below 1 is what an image-only predictor's shrinkage towards the relation gives.", '']
     b = bl['metrics']['oh_p50']
+    paired = lambda d: f"{d['diff']:+.4f} [{d['ci95'][0]:+.4f}, {d['ci95'][1]:+.4f}]" if d else '–'
+    rows = [[bl['methods'][k], ci(v, 'rmse', 4), ci(v, 'nmad', 4), paired(bl.get('minus_cnn', {}).get('oh_p50', {}).get(k))] for k, v in b.items()]
+    for x in a.get('more_baselines', []): # forests on other features, on the same test galaxies
+        rows[-1:-1] = [[x['methods'][k], ci(v, 'rmse', 4), ci(v, 'nmad', 4), paired(x['minus_cnn']['oh_p50'].get(k))] for k, v in x['metrics']['oh_p50'].items() if k.startswith('random_forest')]
     out += [f"Baselines on the same {bl['n_test']} test galaxies ({bl['n_train']} training; random forest on {FEATURE_SETS[bl['features']]}"
-            + (f": {bl['feature_note']}" if bl.get('feature_note') else '') + "):", '',
-            table(['method', 'RMSE [68%]', 'NMAD [68%]'], [[bl['methods'][k], ci(v, 'rmse', 4), ci(v, 'nmad', 4)] for k, v in b.items()]), '']
+            + (f": {bl['feature_note']}" if bl.get('feature_note') else '') + "; each method's RMSE minus the CNN's, paired galaxy by galaxy, 95% bootstrap):", '',
+            table(['method', 'RMSE [68%]', 'NMAD [68%]', 'minus CNN [95%, paired]'], rows), '']
     if not res:
         out += [f"Resolution study: not measured in this run (`{CMD[{'real': 'real', 'synthetic': 'sim'}[name]]}` runs it with the other steps)."]
         return '\n'.join(out)
@@ -372,7 +376,8 @@ def read_analyses(d):
     if not (rep and bl): return None
     recipe = load(f'{d}/run/model.json')['recipe']['name']
     cmd = (ROOT/'bench'/'out'/d/'command.txt').read_text().strip()
-    return dict(report=rep, baselines=bl, resolution=res, recipe=recipe, dir=d, command=cmd)
+    more = [v for f in sorted((ROOT/'bench'/'out'/d).glob('baselines-*/baselines.json')) if (v := load(f'{d}/{f.parent.name}/baselines.json'))]
+    return dict(report=rep, baselines=bl, more_baselines=more, resolution=res, recipe=recipe, dir=d, command=cmd)
 
 HEAD_NOTE = ("The paper trained on about 77,000 galaxies with ImageNet weights; the real-sample figures here come from a 400-galaxy sample "
              "(320 training galaxies a fold, or 240 on one split) and random initialisation on a CPU, so they measure the library, not a "

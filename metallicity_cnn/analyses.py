@@ -11,7 +11,6 @@ import numpy as np, pandas as pd
 from PIL import Image
 from astropy.stats import mad_std
 from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
 from fastcore.script import call_parse
 from fastcore.meta import delegates
 from sklearn.ensemble import RandomForestRegressor
@@ -207,7 +206,7 @@ def rband_images(files, # image files
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
     for f in files:
         with Image.open(f) as im: c = np.asarray(im.convert('RGB'))[..., channel]
-        with atomic_write(out/f'{Path(f).stem}.jpg', 'wb') as o: Image.fromarray(np.stack([c]*3, -1)).save(o, 'JPEG', quality=quality)
+        with atomic_write(out/f'{Path(f).stem}.jpg', 'wb') as o: o.write(jpeg_bytes(np.stack([c]*3, -1), quality))
     return out
 
 # %% ../nbs/09_analyses.ipynb #f122c82c

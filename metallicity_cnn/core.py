@@ -17,8 +17,9 @@ __all__ = ['SENTINEL', 'DEFAULT_ID', 'DEFAULT_TARGET', 'IMAGENET_STATS', 'METRIC
            'STAT_KEYS', 'RUN_FILES', 'example_sample', 'rmse', 'nmad', 'bias', 'binned_stats', 'mean_stat',
            'bootstrap_ci', 'summarize', 'paired_difference', 'binomial_interval', 'calibrated_coverage',
            'coverage_text', 'check_unique_ids', 'interactive', 'LogProgress', 'track', 'check_memory', 'quiet_fastai',
-           'atomic_write', 'json_plain', 'save_json', 'load_json', 'json_floats', 'check_metrics', 'metrics_doc',
-           'save_metrics', 'load_metrics', 'ResumableCSV', 'settings_diff', 'check_output', 'output_lock']
+           'atomic_write', 'jpeg_bytes', 'json_plain', 'save_json', 'load_json', 'json_floats', 'check_metrics',
+           'metrics_doc', 'save_metrics', 'load_metrics', 'ResumableCSV', 'settings_diff', 'check_output',
+           'output_lock']
 
 # %% ../nbs/00_core.ipynb #8e96074d
 SENTINEL = -9999.
@@ -251,6 +252,17 @@ def atomic_write(path:str|Path, # final path of the file
     except BaseException:
         with contextlib.suppress(FileNotFoundError): os.unlink(tmp)
         raise
+
+# %% ../nbs/00_core.ipynb #b1fec21f
+def jpeg_bytes(im, # PIL image, or uint8 pixels (H, W, 3)
+               quality:int, # JPEG quality (libjpeg's scale, 1-95)
+              ) -> bytes:
+    "The JPEG encoding of `im` at `quality`, as Pillow writes it (libjpeg, 4:2:0 chroma: the sampling of SkyServer's cutouts)"
+    import io
+    from PIL import Image
+    buf = io.BytesIO()
+    (im if isinstance(im, Image.Image) else Image.fromarray(np.asarray(im, np.uint8))).save(buf, 'JPEG', quality=quality)
+    return buf.getvalue()
 
 # %% ../nbs/00_core.ipynb #c5b5df82
 def json_plain(o):

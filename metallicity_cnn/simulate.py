@@ -17,7 +17,7 @@ from astropy.modeling.models import Sersic2D
 from astropy.visualization import make_lupton_rgb
 from fastcore.script import call_parse
 from fastcore.meta import delegates
-from .core import atomic_write, save_json, track, check_memory
+from .core import atomic_write, save_json, track, check_memory, jpeg_bytes
 from .relations import *
 from .sdss import NATIVE_PIXEL, PETRO_RULE, petro_scale
 
@@ -417,8 +417,7 @@ SCALES = ('fixed', 'petrosian')
 TILE_QUALITY = 50 # JPEG quality that gives the colour frames ImgCutout cuts from their smoothing: fitted to the real cutouts' noise grain
 
 def _jpeg_round_trip(im:Image.Image, quality:int) -> Image.Image:
-    buf = io.BytesIO(); im.save(buf, 'JPEG', quality=quality); buf.seek(0)
-    return Image.open(buf).convert('RGB')
+    return Image.open(io.BytesIO(jpeg_bytes(im, quality))).convert('RGB')
 JPEG_QUALITY = dict(fixed=90, petrosian=92) # petrosian: SkyServer's cutouts carry libjpeg's quantisation tables of quality 92
 
 def render_cutout(gal, # a row of `draw_galaxies` (mapping with its columns)
@@ -448,9 +447,7 @@ def make_ids(n:int, # number of galaxies
 def _render_one(args):
     i, gal, oid, seed, size, images, scale = args
     rgb, nn, ns = render_cutout(gal, size, np.random.default_rng([seed, 1, i]), scale)
-    buf = io.BytesIO()
-    Image.fromarray(rgb).save(buf, 'JPEG', quality=JPEG_QUALITY[scale])
-    (Path(images)/f'{oid}.jpg').write_bytes(buf.getvalue())
+    (Path(images)/f'{oid}.jpg').write_bytes(jpeg_bytes(rgb, JPEG_QUALITY[scale]))
     return nn, ns
 
 def _render_all(cat, images, seed, size, workers, progress, scale='fixed'):

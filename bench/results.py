@@ -80,7 +80,7 @@ def provenance(out:Path) -> str:
     "When, at which commit and on what machine the outputs in `out` were measured"
     commit = subprocess.run(['git', 'rev-parse', '--short', 'HEAD'], cwd=ROOT, capture_output=True, text=True).stdout.strip()
     dirty = subprocess.run(['git', 'status', '--porcelain', '--', 'metallicity_cnn'], cwd=ROOT, capture_output=True, text=True).stdout.strip()
-    files = [p for p in out.rglob('*.json')]
+    files = [out] if out.is_file() else [p for p in out.rglob('*.json')]
     when = lambda f: time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime(f(p.stat().st_mtime for p in files))) if files else 'never'
     import torch
     cpu = next((l.split(':', 1)[1].strip() for l in Path('/proc/cpuinfo').read_text().splitlines() if l.startswith('model name')), platform.processor()) \
@@ -431,8 +431,13 @@ def morphology_section() -> str:
     rows = [['image colours', ci(m['image'], d=4), f"{m['image']['skill']:.3f}"],
             ['image colours and morphology (statmorph)', ci(m['morphology'], d=4), f"{m['morphology']['skill']:.3f}"],
             ['difference (morphology minus colours)', f"{d['diff']:+.4f} [{d['ci68'][0]:+.4f}, {d['ci68'][1]:+.4f}]; 95% [{d['ci95'][0]:+.4f}, {d['ci95'][1]:+.4f}]", '']]
+    pair = lambda d: f"{d['diff']:+.4f} [{d['ci68'][0]:+.4f}, {d['ci68'][1]:+.4f}]; 95% [{d['ci95'][0]:+.4f}, {d['ci95'][1]:+.4f}]"
+    if 'cnn' in m: # the CNN of the cross-validation whose folds the forests follow
+        rows += [[f"CNN (recipe `{m['cnn_recipe']}`, `{m['cv']}`)", ci(m['cnn'], d=4), f"{m['cnn']['skill']:.3f}"],
+                 ['difference (CNN minus the forest with morphology)', pair(m['cnn_minus_morphology']), ''],
+                 ['difference (CNN minus the forest on colours)', pair(m['cnn_minus_image']), '']]
     return (f"Random forests (40 trees, 8 galaxies a leaf, as the paper's) trained and scored fold by fold of a {m['folds']}-fold cross-validation "
-            f"of the {m['n']} real galaxies, every galaxy predicted by a forest that did not see it; the difference is a paired bootstrap over "
+            f"of the {m['n']} real galaxies" + (f" (the folds of the CNN's, `{m['cv']}`)" if 'cv' in m else '') + ", every galaxy predicted by a forest that did not see it; differences are paired bootstraps over "
             f"the galaxies. The truth's standard deviation is {m['image']['sd_true']:.3f}; skill is 1 − RMSE/sd. `{CMD['morph']}`\n\n"
             + table(['features', 'out-of-fold RMSE [68%]', 'skill'], rows))
 
@@ -459,7 +464,10 @@ SECTIONS = {'crossval': ("## The real sample out of fold", lambda: crossval_sect
             'speed': ("## Fast inference", lambda: speed_section(load('predict-speed/predict_speed.json')), 'predict-speed'),
             'realism': ("## How much the synthetic survey looks like the sky", realism_section, 'realism'),
             'pretrain': ("## Pretraining on the simulated survey", lambda: pretrain_section(load('pretrain-sim/pretrain_sim.json')), 'pretrain-sim'),
-            'morphology': ("## A forest that sees morphology", morphology_section, 'morphology-forest')} # sections --only can update
+            'morphology': ("## A forest that sees morphology", morphology_section, 'morphology-forest'),
+            'tta': ("## Test-time augmentation", lambda: tta_section(load('tta.json')), 'tta.json'),
+            'real': ("## Analyses of the real sample", lambda: analyses_section(read_analyses('an-real'), 'real', CMD['real']), 'an-real'),
+            'sim': ("## Analyses of a synthetic survey", lambda: analyses_section(read_analyses('an-sim'), 'synthetic', CMD['sim']), 'an-sim')} # sections --only can update
 
 SIM_NOTE = ("The simulator changed at commit `ae57f56` (Petrosian framing, SDSS's seeing and noise, SkyServer's rendering, field sources, "
             "arms and clumps): the analyses of a synthetic survey, the simulated rows of the recipe table, the MZR offsets and the synthetic row of "

@@ -17,6 +17,7 @@ The commands behind the outputs:
     python bench/realism.py --scales petrosian         # the synthetic survey against the real cutouts (and, at commit e4a43e8,
                                                        #   python bench/realism.py --scales fixed --out bench/out/realism-previous)
     python bench/pretrain_sim.py                       # pretraining on 20,000 simulated galaxies, fine-tuned on the real ones out of fold
+    python bench/simulate_speed.py --n 1000 --stats 0 --json bench/out/simulate-speed/simulate_speed.json   # the simulator's speed
     python bench/morphology_forest.py                  # a forest that sees morphology, out of fold on the real sample
     python bench/mzr_offsets.py                        # MZR offsets at fixed mass, on simulated surveys (the control)
     metallicity-cnn crossval --catalog ../shared/data/sdss-dr14-sample/catalog.csv --images ../shared/data/sdss-dr14-sample/images --out bench/out/cv5 --folds 5
@@ -41,6 +42,7 @@ What the benchmarks write, and all this script reads: under `bench/out/<name>/`,
     realism/<scale>/classifier/realism.json      out-of-fold ROC AUC of the real-versus-simulated classifier
     realism/<scale>/timing.json, gallery.png     the command and its seconds; 16 simulated above 16 real cutouts
     pretrain-sim/pretrain_sim.json               random against pretrained initialisation out of fold, paired
+    simulate-speed/simulate_speed.json           galaxies per second per core of the simulator (and seconds of the image statistics)
     morphology-forest/morphology_forest.json     the forest with morphology against colours, paired
     mzr-offsets/<relation>/offsets.json          the CNN's and the mass-only offsets' correlations, paired
 """
@@ -60,7 +62,7 @@ CMD = dict(recipe='python bench/recipe_size.py',
            ens='python bench/train_real.py --seeds 0 1 2 3 4 && python bench/ensembles.py --seeds 0 1 2 3 4',
            realism='python bench/realism.py --scales petrosian', morph='python bench/morphology_forest.py', mzr='python bench/mzr_offsets.py',
            cv='metallicity-cnn crossval --catalog ../shared/data/sdss-dr14-sample/catalog.csv --images ../shared/data/sdss-dr14-sample/images --out bench/out/cv5 --folds 5',
-           coverage='python bench/fold_coverage.py', candidates='python bench/candidates.py',
+           coverage='python bench/fold_coverage.py', candidates='python bench/candidates.py', simspeed='python bench/simulate_speed.py --n 1000 --stats 0 --json bench/out/simulate-speed/simulate_speed.json',
            speed='python bench/predict_speed.py --model bench/out/cv5/fold0 --json bench/out/predict-speed/predict_speed.json')
 
 def f3(v, d=3): return '–' if v is None else f'{v:.{d}f}'
@@ -413,6 +415,7 @@ def write_results(page:Path, index:Path):
           "## Analyses of a synthetic survey\n\n" + analyses_section(sim, 'synthetic', CMD['sim']),
           "## How much the synthetic survey looks like the sky\n\n" + realism_section(),
           "## Pretraining on the simulated survey\n\n" + pretrain_section(load('pretrain-sim/pretrain_sim.json')),
+          "## Simulation speed\n\n" + simspeed_section(),
           "## A forest that sees morphology\n\n" + morphology_section(),
           "## Does the CNN see more than mass? (simulated surveys)\n\n" + mzr_offsets_section()]
     nb = read_nb(page) if page.exists() else None
@@ -456,6 +459,23 @@ def mzr_offsets_section() -> str:
             f"images never show, so ~0 is the right answer; under `mannucci` they follow the star formation the images carry. `{CMD['mzr']}`\n\n"
             + table(['relation', 'test galaxies', 'CNN r [68%]', 'mass-only r', 'difference [95%, paired]'], rows))
 
+PREVIOUS_SIM_SPEED = ("The simulator before commit `ae57f56` (fixed 0.296″ pixels, no field sources, arms or clumps), timed by the same command at "
+                      "commit `e4a43e8` on this machine in the same session (its output is not kept): 198 galaxies per second per core.")
+
+def simspeed_section() -> str:
+    "Galaxies per second per core of the simulator, and the seconds the image statistics take (#23 §5)"
+    s, t, p = load('simulate-speed/simulate_speed.json'), load('realism/petrosian/timing.json'), load('pretrain-sim/pretrain_sim.json')
+    if not s: return f"Not measured: run `{CMD['simspeed']}`."
+    rows = [[f"simulate {s['n']:,} galaxies (scale `{s['scale']}`), one worker", f"{s['simulate_seconds']:.0f} s", f"{s['galaxies_per_second_per_core']:.1f} galaxies / s / core",
+             f"`{CMD['simspeed']}`"]]
+    if p: rows.append([f"simulate {p['n_simulated']:,} galaxies, {p['workers']} workers", f"{p['simulate_seconds']:.0f} s ({p['simulate_seconds']/60:.1f} min; goal: under 15 min)",
+                       f"{p['galaxies_per_second_per_worker']:.1f} galaxies / s / worker", f"`{p['command']}`"])
+    if t: rows.append([f"image statistics of {t['n']} simulated and {t['n']} real cutouts, 2 workers", f"{t['seconds']['stats']:.0f} s "
+                       f"(about {t['seconds']['stats']/2:.0f} s per {t['n']}; goal: under a minute)", f"{2*t['n']/t['seconds']['stats']:.1f} cutouts / s", f"`{t['command']}`"])
+    return ("Simulation is a training input (pretraining takes tens of thousands of galaxies), so its speed is measured; statmorph's search for the "
+            "asymmetry centre takes most of the image statistics' time. " + PREVIOUS_SIM_SPEED + "\n\n"
+            + table(['work', 'seconds', 'rate', 'command'], rows))
+
 SECTIONS = {'crossval': ("## The real sample out of fold", lambda: crossval_section(read_crossval()), 'cv5'),
             'ensembles': ("## The real sample: one network, a seed ensemble, a fold ensemble", lambda: ensembles_section(load('ensembles.json')), 'cv320'),
             'coverage': ("## Error bars of the fold ensemble on held-out galaxies", lambda: coverage_section(load('fold-coverage/fold_coverage.json')), 'fold-coverage'),
@@ -465,6 +485,7 @@ SECTIONS = {'crossval': ("## The real sample out of fold", lambda: crossval_sect
             'realism': ("## How much the synthetic survey looks like the sky", realism_section, 'realism'),
             'pretrain': ("## Pretraining on the simulated survey", lambda: pretrain_section(load('pretrain-sim/pretrain_sim.json')), 'pretrain-sim'),
             'morphology': ("## A forest that sees morphology", morphology_section, 'morphology-forest'),
+            'simspeed': ("## Simulation speed", simspeed_section, 'simulate-speed'),
             'tta': ("## Test-time augmentation", lambda: tta_section(load('tta.json')), 'tta.json'),
             'real': ("## Analyses of the real sample", lambda: analyses_section(read_analyses('an-real'), 'real', CMD['real']), 'an-real'),
             'sim': ("## Analyses of a synthetic survey", lambda: analyses_section(read_analyses('an-sim'), 'synthetic', CMD['sim']), 'an-sim')} # sections --only can update
@@ -495,7 +516,7 @@ def update_section(page:Path, name:str):
 ORDER = ["## Wu & Boada (2019) and this library", "## The real sample out of fold", "## The real sample: one network, a seed ensemble, a fold ensemble",
          "## Error bars of the fold ensemble on held-out galaxies", "## Small-sample recipes, out of fold", "## Test-time augmentation", "## Fast inference", "## Recipes and training-set size",
          "## Analyses of the real sample", "## Analyses of a synthetic survey", "## How much the synthetic survey looks like the sky",
-         "## Pretraining on the simulated survey", "## A forest that sees morphology", "## Does the CNN see more than mass? (simulated surveys)"] # the sections, as write_results orders them
+         "## Pretraining on the simulated survey", "## Simulation speed", "## A forest that sees morphology", "## Does the CNN see more than mass? (simulated surveys)"] # the sections, as write_results orders them
 
 if __name__ == '__main__':
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)

@@ -65,8 +65,8 @@ def main(runs:Param('run directories written by train', str, nargs='+'),
             print(f"{nm:22s} {n:4d} {v[0]:7.4f} {v[1]:8.4f} {v[6]:8.4f} {v[7]:8.4f} {v[2]:8.4f} +- {v[3]:.4f} {v[4]:+9.4f} +- {v[5]:.4f}")
         v = np.array([r[i] for r in rows])
         sd = v.std(0, ddof=1) if len(rows) > 1 else np.zeros(v.shape[1])
-        print(f"{'mean +- sd over runs':22s} {'':4s} {v[:, 0].mean():.4f}+-{sd[0]:.4f} {v[:, 1].mean():.4f}+-{sd[1]:.4f} "
-              f"{v[:, 2].mean():.4f}+-{sd[2]:.4f} {v[:, 4].mean():+.4f}+-{sd[4]:.4f} (runs with d < 0: {(v[:, 4] < 0).sum()}/{len(rows)})")
+        print(f"{'mean +- sd over runs':22s} {'':4s} " + ' '.join(f"{k} {v[:, j].mean():.4f}+-{sd[j]:.4f}" for k, j in (('none', 0), ('dihedral', 1), ('rotate', 6), ('own', 7), ('paper', 2)))
+              + f" d {v[:, 4].mean():+.4f}+-{sd[4]:.4f} (runs with d < 0: {(v[:, 4] < 0).sum()}/{len(rows)})")
 
     if json:
         keys = ('none', 'dihedral', 'paper', 'paper_sd_seeds', 'own_minus_paper', 'diff_sd_seeds', 'rotate', 'own')

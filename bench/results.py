@@ -460,7 +460,7 @@ def mzr_offsets_section() -> str:
             + table(['relation', 'test galaxies', 'CNN r [68%]', 'mass-only r', 'difference [95%, paired]'], rows))
 
 PREVIOUS_SIM_SPEED = ("The simulator before commit `ae57f56` (fixed 0.296″ pixels, no field sources, arms or clumps), timed by the same command at "
-                      "commit `e4a43e8` on this machine in the same session (its output is not kept): 198 galaxies per second per core.")
+                      "commit `e4a43e8`, back to back with the first row below on the same machine (its output is not kept): 198 galaxies per second per core.")
 
 def simspeed_section() -> str:
     "Galaxies per second per core of the simulator, and the seconds the image statistics take (#23 §5)"

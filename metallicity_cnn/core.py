@@ -163,9 +163,10 @@ def calibrated_coverage(n_cal:int, # galaxies the error-bar scale was fitted on 
 def coverage_text(metrics:dict, # one target's metrics, with `coverage68` (and `coverage68_ci68`), ...
                   level:int=68, # 68 or 95
                  ) -> str:
-    "The coverage at `level` as printed: the fraction and its Wilson 68% interval"
-    ci = metrics.get(f'coverage{level}_ci68')
-    return f"{metrics[f'coverage{level}']:.2f}" + (f" [{ci[0]:.2f}, {ci[1]:.2f}]" if ci else '')
+    "The coverage at `level` as printed: the fraction, its Wilson 68% interval and (where recorded) the 68% range exact calibration gives"
+    ci, cal = metrics.get(f'coverage{level}_ci68'), metrics.get(f'coverage{level}_calibrated')
+    return (f"{metrics[f'coverage{level}']:.2f}" + (f" [{ci[0]:.2f}, {ci[1]:.2f}]" if ci else '')
+            + (f" (exactly calibrated: [{cal[0]:.2f}, {cal[1]:.2f}])" if cal else ''))
 
 # %% ../nbs/00_core.ipynb #fe2d6061
 def check_unique_ids(df, # catalogue

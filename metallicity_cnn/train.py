@@ -166,13 +166,16 @@ def _calibrate(model:GalaxyModel, valid:Sample, tta, progress):
     model.scale_sigma(k)
     return k
 
-def _evaluate_splits(model:GalaxyModel, s:Sample, labels, tta, progress):
-    "`split_metrics` of the validation and test galaxies of `s` (those there are), with the mean of the training targets as baseline"
+def _evaluate_splits(model:GalaxyModel, s:Sample, labels, tta, progress, n_cal:int=0):
+    """`split_metrics` of the validation and test galaxies of `s` (those there are), with the mean of the training targets as baseline;
+    with `n_cal` (the error bars were scaled on that many validation galaxies) the test coverage's range under exact calibration"""
     base = s.df.loc[labels == 'train', model.targets].mean().to_numpy()
     res = {}
     for name in ('valid', 'test'):
         rows = s.df[labels == name]
         if len(rows): res[name] = split_metrics(predict(model, s.images, rows, tta=tta, id_col=s.id_col, progress=progress), rows, model.targets, base, s.id_col)
+    for st in res.get('test', {}).values():
+        if n_cal and 'coverage68' in st: st['coverage68_calibrated'] = calibrated_coverage(n_cal, st['n'])
     return res
 
 # %% ../nbs/06_train.ipynb #815951b3
@@ -221,8 +224,8 @@ def _fit(s:Sample, labels, r:Recipe, weights, gaussian, seed, progress, main, ba
 def _save_run(model:GalaxyModel, out, s:Sample, labels, tta, progress, t0) -> dict:
     "Calibrate `model`'s σ head on the validation galaxies, measure it, and save it with its split and metrics to `out` as one unit; its `metrics.json` document"
     if model.gaussian: _calibrate(model, s.rows(labels == 'valid'), tta, progress)
-    doc = metrics_doc('train', _evaluate_splits(model, s, labels, tta, progress), recipe=model.meta['recipe']['name'],
-                      n_train=model.meta['n_train'])
+    doc = metrics_doc('train', _evaluate_splits(model, s, labels, tta, progress, int((labels == 'valid').sum()) if model.gaussian else 0),
+                      recipe=model.meta['recipe']['name'], n_train=model.meta['n_train'])
     model.meta.update(metrics=doc['metrics'], seconds=round(time.time() - t0, 1))
     model.save(out, split=pd.DataFrame({s.id_col: s.df[s.id_col], 'split': labels}), metrics=doc)
     return doc
@@ -367,7 +370,7 @@ def _ensemble_of(out, runs, s:Sample, seeds, split_seed, tta, progress) -> dict:
                                  split_seed=split_seed)
     labels = read_split(runs[0], s.id_col).reindex(s.df[s.id_col]).to_numpy() # the members' shared split
     calibrate_ensemble(model, s.df[labels == 'valid'], s.images, tta, progress, save=False)
-    doc = metrics_doc('train', _evaluate_splits(model, s, labels, tta, progress), recipe=model.meta['recipe']['name'], ensemble=len(runs))
+    doc = metrics_doc('train', _evaluate_splits(model, s, labels, tta, progress, int((labels == 'valid').sum())), recipe=model.meta['recipe']['name'], ensemble=len(runs))
     model.save(out, split=pd.DataFrame({s.id_col: s.df[s.id_col], 'split': labels}), metrics=doc)
     return doc
 

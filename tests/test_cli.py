@@ -2,7 +2,7 @@
 import json, shutil
 import numpy as np, pandas as pd
 from conftest import cli
-from metallicity_cnn.core import load_metrics
+from metallicity_cnn.core import load_metrics, calibrated_coverage
 
 def test_train_writes_run(run_dir):
     assert sorted(p.name for p in run_dir.iterdir()) == ['metrics.json', 'model.json', 'model.pt', 'split.csv']
@@ -52,6 +52,7 @@ def test_train_ensemble_predict_evaluate(sample, small_catalog, tmp_path):
     test_m = load_metrics(out)['metrics']['test']['oh_p50']
     assert rep['ensemble'] == 2 and rep['n'] == 12 and abs(rep['metrics']['test']['oh_p50']['rmse'] - test_m['rmse']) < 1e-4
     assert abs(rep['uncertainty']['oh_p50']['coverage68'] - test_m['coverage68']) < 1e-9 # the ensemble's error bar, on held-out galaxies
+    assert test_m['coverage68_calibrated'] == calibrated_coverage(12, 12) and 'exactly calibrated: [' in r.stdout # scaled on 12 validation galaxies
     pr = pd.read_csv(tmp_path/'rep'/'predictions.csv')
     assert {'oh_p50_member_std', 'oh_p50_err'} <= set(pr.columns)
     cli('baselines', '--model', out, '--catalog', small_catalog, '--images', sample/'images', '--out', tmp_path/'bl', '--no-rband', '--features', 'image')

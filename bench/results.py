@@ -117,13 +117,17 @@ def headline(real, ens, sim, cv=None, keep:dict|None=None) -> str:
         rf = next(k for k in b if k.startswith('random_forest'))
         rows['rf'] = [ROW['rf'], f"{PAPER['rf']} (*gri* magnitudes)",
                       f"{ci(b[rf])} on {FEATURE_SETS[real['baselines']['features']]}" + (' (the sample has no catalogue magnitudes)' if real['baselines'].get('feature_note') else '')
+                      + (f"; the CNN on the same galaxies minus it {-d['diff']:+.3f}, 95% [{-d['ci95'][1]:+.3f}, {-d['ci95'][0]:+.3f}] (paired)" if (d := real['baselines'].get('minus_cnn', {}).get('oh_p50', {}).get(rf)) else '')
                       + f"; mean predictor {f3(b['mean']['rmse'])}; {real['baselines']['n_test']} test galaxies", f"`{real['command']}`"]
     if sim:
         t = sim['report']['metrics']['test']['oh_p50']
         rows['sim'] = [ROW['sim'], 'no counterpart',
                        f"{ci(t)}; information limit {f3(t.get('information_limit'))} (RMSE/limit {f3(t.get('rmse_over_limit'), 2)}); "
                        f"realised floor {f3(t.get('floor_realised'))} (the intrinsic scatter, a lower bound in expectation); "
-                       + '; '.join(f"{sim['baselines']['methods'][k]} {ci(v)}" for k, v in sim['baselines']['metrics']['oh_p50'].items() if k != 'cnn_gri'),
+                       + '; '.join(f"{b['methods'][k]} {ci(v)}" + (f" (CNN minus it {-d['diff']:+.3f}, 95% [{-d['ci95'][1]:+.3f}, {-d['ci95'][0]:+.3f}], paired)"
+                                   if (d := b.get('minus_cnn', {}).get('oh_p50', {}).get(k)) and k != 'mean' else '')
+                                   for b in [sim['baselines'], *sim.get('more_baselines', [])] for k, v in b['metrics']['oh_p50'].items()
+                                   if k != 'cnn_gri' and (b is sim['baselines'] or k.startswith('random_forest'))),
                        f"`{sim['command']}`"]
     out = [rows.get(k) or (keep or {}).get(label) for k, label in ROW.items()]
     old = "with the simulator before commit `ae57f56`: "

@@ -67,7 +67,7 @@ def fold_ensemble(out:Path, # cross-validation directory, with the fold runs `fo
                  ) -> GalaxyModel:
     "The fold networks as one ensemble (`out/model.json`), its error bars calibrated on the out-of-fold galaxies"
     ks = [err_scale(oof[f'{t}_pred'], oof[t], 0., oof.get(f'{t}_sigma')) for t in targets] # no member spread is measurable out of fold
-    return GalaxyModel.ensemble(out, [out/f'fold{i}' for i in range(n_folds)], save=False, source='crossval', err_scale=ks, err_basis='single', **meta)
+    return GalaxyModel.ensemble(out, [out/f'fold{i}' for i in range(n_folds)], save=False, source='crossval', err_scale=ks, err_scale_n=len(oof), err_basis='single', **meta)
 
 # %% ../nbs/06a_crossval.ipynb #25eb0329
 @delegates(train_run, but=['split_seed']) # the options it passes on (and recipe settings); the folds give each fold's split

@@ -628,6 +628,13 @@ def evaluation_split(model:GalaxyModel, # the model evaluated
           f"(--split all, train or valid to score others)")
     return split
 
+def _apart(model:GalaxyModel, ids) -> bool:
+    "True if none of `ids` trained, validated or calibrated `model`, as far as its directory records (its `split.csv`, or a cross-validation's `oof.csv`)"
+    p, ids = model.path, set(ids)
+    if p is not None and (p/'split.csv').is_file(): return not ids & set(model.split('train') + model.split('valid'))
+    if p is not None and (p/'oof.csv').is_file(): return not ids & set(pd.read_csv(p/'oof.csv', dtype={model.id_col: str})[model.id_col])
+    return False
+
 @delegates(report_stats, but=['preds', 'targets', 'gaussian', 'id_col', 'split'])
 def evaluate_run(model, # `GalaxyModel` or its directory (written by `train`, `train --ensemble` or `crossval`)
                  catalog, # labelled catalogue (file, astropy `Table` or `DataFrame`) with the model's target columns
@@ -655,6 +662,10 @@ def evaluate_run(model, # `GalaxyModel` or its directory (written by `train`, `t
     m = pd.read_csv(Path(out)/'predictions.csv', dtype={id_col: str}) # every number from exactly what is on disk
     res = metrics_doc('evaluate', **report_stats(m, targets, model.gaussian, id_col, split=split, **kwargs), catalog=rep.to_dict(), model=str(model.path),
                split=split, tta=tta, gaussian=model.gaussian, ensemble=len(model), n=len(m), noise_floor=noise_floor(df, targets), figures={})
+    if model.calibrated_on and (split == 'test' or split == 'all' and _apart(model, m[id_col].astype(str))): # galaxies the error bars were not scaled on
+        for t in targets:
+            for d in (res['metrics'][split][t], res['uncertainty'][t]):
+                if 'coverage68' in d: d['coverage68_calibrated'] = calibrated_coverage(model.calibrated_on, d.get('n', len(m)))
     if METAL in targets and is_simulated(df) and (model.path/'split.csv').exists():
         _add_limits(res, run_limits(model, full, m[id_col], id_col, kwargs.get('seed', 0)))
     if figures:

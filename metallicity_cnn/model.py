@@ -113,6 +113,8 @@ class GalaxyModel:
                         doc="the test-time augmentation `tta=True` stands for: the symmetries the networks trained on, every angle ('rotate', 32 views) after `augment='rotate'`, else the 8 dihedral views")
     err_basis = property(lambda self: self.meta.get('err_basis') or ('single' if self.meta.get('source') == 'crossval' else 'ensemble'),
                          doc="what `err_scale` was fitted on: 'single' networks' errors (a cross-validation, out of fold) or 'ensemble', its own predictions")
+    calibrated_on = property(lambda self: self.meta.get('err_scale_n' if self.is_ensemble else 'sigma_scale_n'),
+                             doc="how many galaxies the error bars were scaled on (None where not recorded, or there are none)")
     id_col   = property(lambda self: self.meta.get('id_col', DEFAULT_ID), doc="id column of the catalogue it was trained on")
     is_ensemble = property(lambda self: self.meta.get('kind') == 'ensemble', doc="more than one network, combined")
     def __len__(self): return len(self.nets)

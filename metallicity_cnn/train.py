@@ -164,9 +164,10 @@ def _calibrate(model:GalaxyModel, valid:Sample, tta, progress):
     "Scale the uncertainty head's σ so that its error bars cover 68% of the `valid` galaxies; the scales"
     k = calibrate_sigma(predict(model, valid.images, valid.df, tta=tta, id_col=valid.id_col, progress=progress), valid.df, model.targets, valid.id_col)
     model.scale_sigma(k)
+    model.meta['sigma_scale_n'] = len(valid.df) # what the coverage on new galaxies is uncertain by (`calibrated_coverage`)
     return k
 
-def _evaluate_splits(model:GalaxyModel, s:Sample, labels, tta, progress, n_cal:int=0):
+def _evaluate_splits(model:GalaxyModel, s:Sample, labels, tta, progress, n_cal:int|None=None):
     """`split_metrics` of the validation and test galaxies of `s` (those there are), with the mean of the training targets as baseline;
     with `n_cal` (the error bars were scaled on that many validation galaxies) the test coverage's range under exact calibration"""
     base = s.df.loc[labels == 'train', model.targets].mean().to_numpy()
@@ -224,7 +225,7 @@ def _fit(s:Sample, labels, r:Recipe, weights, gaussian, seed, progress, main, ba
 def _save_run(model:GalaxyModel, out, s:Sample, labels, tta, progress, t0) -> dict:
     "Calibrate `model`'s σ head on the validation galaxies, measure it, and save it with its split and metrics to `out` as one unit; its `metrics.json` document"
     if model.gaussian: _calibrate(model, s.rows(labels == 'valid'), tta, progress)
-    doc = metrics_doc('train', _evaluate_splits(model, s, labels, tta, progress, int((labels == 'valid').sum()) if model.gaussian else 0),
+    doc = metrics_doc('train', _evaluate_splits(model, s, labels, tta, progress, model.calibrated_on),
                       recipe=model.meta['recipe']['name'], n_train=model.meta['n_train'])
     model.meta.update(metrics=doc['metrics'], seconds=round(time.time() - t0, 1))
     model.save(out, split=pd.DataFrame({s.id_col: s.df[s.id_col], 'split': labels}), metrics=doc)
@@ -336,7 +337,7 @@ def calibrate_ensemble(model:GalaxyModel, # an ensemble
     m = truth.merge(predict(GalaxyModel(model.nets, model.metas, {k: v for k, v in model.meta.items() if k != 'err_scale'}), images, truth,
                             tta=tta, id_col=model.id_col, progress=progress), on=model.id_col)
     ks = [err_scale(m[f'{t}_pred'], m[t], m[f'{t}_member_std'], m[f'{t}_sigma'] if model.gaussian else None) for t in model.targets]
-    return model.update(err_scale=ks) if save else (model.meta.update(err_scale=ks) or model)
+    return model.update(err_scale=ks, err_scale_n=len(m)) if save else (model.meta.update(err_scale=ks, err_scale_n=len(m)) or model)
 
 # %% ../nbs/06_train.ipynb #663f47d4
 @delegates(train_run) # show_doc lists the options it passes on (and recipe settings, as `train_run`)
@@ -370,7 +371,7 @@ def _ensemble_of(out, runs, s:Sample, seeds, split_seed, tta, progress) -> dict:
                                  split_seed=split_seed)
     labels = read_split(runs[0], s.id_col).reindex(s.df[s.id_col]).to_numpy() # the members' shared split
     calibrate_ensemble(model, s.df[labels == 'valid'], s.images, tta, progress, save=False)
-    doc = metrics_doc('train', _evaluate_splits(model, s, labels, tta, progress, int((labels == 'valid').sum())), recipe=model.meta['recipe']['name'], ensemble=len(runs))
+    doc = metrics_doc('train', _evaluate_splits(model, s, labels, tta, progress, model.calibrated_on), recipe=model.meta['recipe']['name'], ensemble=len(runs))
     model.save(out, split=pd.DataFrame({s.id_col: s.df[s.id_col], 'split': labels}), metrics=doc)
     return doc
 

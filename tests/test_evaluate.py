@@ -1,9 +1,10 @@
 """Tests of the evaluation report and the analyses: every figure is written (PNG and PDF), has its panels and labels, and
 draws the numbers of metrics.json; the baselines and the resolution study on tiny subsets (pure functions are tested in their notebooks)."""
 import io
+from pathlib import Path
 import numpy as np, pandas as pd, pytest
 from PIL import Image
-from metallicity_cnn.core import load_json, load_metrics, rmse
+from metallicity_cnn.core import load_json, load_metrics, rmse, calibrated_coverage
 from metallicity_cnn.simulate import simulate_survey
 from metallicity_cnn.relations import tremonti_mzr
 from metallicity_cnn.evaluate import (coverage, report_figures, report_metrics, GALLERY_ROWS, FIGURE_FORMATS, _arr)
@@ -119,7 +120,11 @@ def test_uncertainty_panels(real_report, mass_report, sample, survey):
         assert u['spread_coverage68'] == coverage(m[f'{t}_pred'], m[t], m[f'{t}_tta_std'])
         assert f"68% coverage {u['coverage68']:.2f}" in ax[2].lines[1].get_label()
     lo, hi = u['coverage68_ci68']; assert lo < u['coverage68'] < hi # a fraction of 30 galaxies, with its Wilson interval
-    assert f"coverage of the error bars: 68% {u['coverage68']:.2f} [{lo:.2f}, {hi:.2f}]" in mass_report[1]
+    sp = pd.read_csv(Path(st['model'])/'split.csv')
+    n_val = int((sp.split == 'valid').sum()); assert load_json(Path(st['model'])/'model.json')['sigma_scale_n'] == n_val
+    cal = calibrated_coverage(n_val, 30) # sigma was scaled on the run's validation galaxies: the range exact calibration leaves on 30 others
+    assert u['coverage68_calibrated'] == cal == st['metrics']['test']['lgm_tot_p50']['coverage68_calibrated']
+    assert f"coverage of the error bars: 68% {u['coverage68']:.2f} [{lo:.2f}, {hi:.2f}] (exactly calibrated: [{cal[0]:.2f}, {cal[1]:.2f}])" in mass_report[1]
 
 def test_mzr_report(mass_report, survey):
     m, st = _load(mass_report[0])

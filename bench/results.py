@@ -131,7 +131,7 @@ def headline(real, ens, sim, cv=None, keep:dict|None=None) -> str:
                        f"`{sim['command']}`"]
     out = [rows.get(k) or (keep or {}).get(label) for k, label in ROW.items()]
     old = "with the simulator before commit `ae57f56`: "
-    if 'sim' not in rows and sim_note() and out[3] and not out[3][2].startswith(old): out[3] = [*out[3][:2], old + out[3][2], *out[3][3:]]
+    if 'sim' not in rows and not _new_survey('an-sim/survey') and out[3] and not out[3][2].startswith(old): out[3] = [*out[3][:2], old + out[3][2], *out[3][3:]]
     return table(['', 'Wu & Boada (2019)', 'this library', 'command'], [r for r in out if r])
 
 def table_rows(md:str) -> dict:
@@ -516,14 +516,21 @@ SECTIONS = {'crossval': ("## The real sample out of fold", lambda: crossval_sect
             'real': ("## Analyses of the real sample", lambda: analyses_section(read_analyses('an-real'), 'real', CMD['real']), 'an-real'),
             'sim': ("## Analyses of a synthetic survey", lambda: analyses_section(read_analyses('an-sim'), 'synthetic', CMD['sim']), 'an-sim')} # sections --only can update
 
-SIM_NOTE = ("The simulator changed at commit `ae57f56` (Petrosian framing, SDSS's seeing and noise, SkyServer's rendering, field sources, "
-            "arms and clumps): the analyses of a synthetic survey, the simulated rows of the recipe table, the MZR offsets and the synthetic row of "
-            "the table above were measured with the simulator before it.")
+SIM_CHANGE = ("The simulator changed at commit `ae57f56` (Petrosian framing, SDSS's seeing and noise, SkyServer's rendering, field sources, "
+              "arms and clumps): {} measured with the simulator before it.")
+
+def _new_survey(d) -> bool:
+    "True if the simulated survey in bench/out/`d` was made by today's simulator (its survey.json records the seeing, `psf_fwhm_r`)"
+    s = load(f'{d}/survey.json')
+    return bool(s) and 'psf_fwhm_r' in s
 
 def sim_note() -> str:
-    "`SIM_NOTE` while the synthetic analyses on this machine (or none) were made by the simulator before ae57f56 (its survey.json has no `psf_fwhm_r`)"
-    s = load('an-sim/survey/survey.json')
-    return '' if s and 'psf_fwhm_r' in s else SIM_NOTE
+    "Which results of simulated surveys on the page were made by the simulator before ae57f56 (outputs missing here count as the page's older ones)"
+    old = ([] if _new_survey('an-sim/survey') else ['the analyses of a synthetic survey', 'the synthetic row of the table above'])
+    old += [] if _new_survey('recipe-size/sim1000') else ['the simulated rows of the recipe table']
+    old += [] if _new_survey('mzr-offsets/tremonti/survey') else ['the MZR offsets']
+    if not old: return ''
+    return SIM_CHANGE.format((', '.join(old[:-1]) + ' and ' + old[-1] if len(old) > 1 else old[0]) + (' were' if len(old) > 1 else ' was'))
 
 def update_section(page:Path, name:str):
     "Replace one section of the results page with its fresh outputs (its own provenance line), leaving the others as they were"

@@ -14,7 +14,7 @@ from PIL import Image
 with quiet_fastai():
     from fastai.vision.all import (DataBlock, ImageBlock, TransformBlock, RegressionBlock, IndexSplitter, Transform, retain_type,
                                    DihedralItem, Normalize, IntToFloatTensor, PILImage, aug_transforms,
-                                   Rotate, Zoom, Brightness, Contrast, setup_aug_tfms)
+                                   Rotate, Zoom, Brightness, Contrast, setup_aug_tfms, AffineCoordTfm)
 
 # %% auto #0
 __all__ = ['CATALOG_SUFFIXES', 'COLOUR_MODES', 'SPLITS', 'RESAMPLING', 'RESAMPLE', 'AUGMENTATIONS', 'check_ids', 'typed_ids',
@@ -329,14 +329,16 @@ class ImageReader:
 AUGMENTATIONS = ('dihedral', 'rotate', 'paper', 'none')
 
 def augmentation(name:str|bool='dihedral', # 'dihedral', 'rotate', 'paper' or 'none' (`True`/`False` for 'dihedral'/'none')
+                 size:int|None=None, # image side the network sees, if known
                 ) -> tuple:
-    "`(item_tfms, batch_tfms)` of the training augmentation `name`"
+    "`(item_tfms, batch_tfms)` of the training augmentation `name` (for 1-px images, without the rotations and zooms, which leave one pixel as it is)"
     name = 'dihedral' if name is True else 'none' if name in (False, None) else name
     if name not in AUGMENTATIONS: raise ValueError(f"augment must be one of {list(AUGMENTATIONS)}, got {name!r}")
     if name == 'none': return [], []
     extra = (setup_aug_tfms([Rotate(max_deg=10., p=0.75), Zoom(max_zoom=1.1, p=1.), Brightness(max_lighting=0.05, p=1.), Contrast(max_lighting=0.05, p=1.)])
              if name == 'paper' else # as fastai 0.7: RandomRotate with p = 0.75, zoom and lighting on every image
              [Rotate(max_deg=45., p=1., pad_mode='reflection')] if name == 'rotate' else []) # with the flips: any angle; corners from the sky beside them
+    if size is not None and size < 2: extra = [t for t in extra if not isinstance(t, AffineCoordTfm)] # fastai's resampling divides by the grid's extent, 0 at one pixel
     return [DihedralItem(p=1.)], extra
 
 # %% ../nbs/01_data.ipynb #130c5857
@@ -359,7 +361,7 @@ def galaxy_dls(df:pd.DataFrame, # validated catalogue
     use = labels != 'test'
     d, s = df[use].reset_index(drop=True), labels[use]
     if not (s == 'train').any() or not (s == 'valid').any(): raise ValueError("need at least one 'train' and one 'valid' galaxy")
-    item_aug, batch_aug = augmentation(augment)
+    item_aug, batch_aug = augmentation(augment, size)
     if is_image_store(images):
         xblock, get_x, resize = TransformBlock(batch_tfms=IntToFloatTensor), images.reader(id_col, size), []
         if stats is None: stats = images.train_stats(d[s == 'train'], id_col, size)

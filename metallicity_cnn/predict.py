@@ -103,6 +103,7 @@ def rotated(x:torch.Tensor, # batch (n, 3, H, W)
             deg:float, # angle, degrees
            ) -> torch.Tensor:
     "`x` rotated by `deg` about its centre (bilinear, corners by reflection, as the `rotate` training augmentation)"
+    if x.shape[-2:] == (1, 1): return x # one pixel turns into itself (and torch warns of 1-px grids)
     n = len(x)
     return _affine(x, dict(deg=torch.full((n,), float(deg)), zoom=torch.ones(n), cx=torch.full((n,), .5), cy=torch.full((n,), .5)))
 

@@ -1,6 +1,7 @@
 """Does the CNN see more than mass? At fixed true mass, the correlation of its predicted MZR offsets with the true ones,
 against the MZR of its predicted mass, on simulated surveys where the answer is known: under `tremonti` the offsets are
-scatter the images never show (expect ~0), under `mannucci` they follow the star formation the images carry.
+the size term the images show (`oh_size_offset`, since commit ae57f56; before it, nothing they show: expect ~0) plus
+scatter they never show, under `mannucci` they also follow the star formation the images carry.
 
     python bench/mzr_offsets.py                       # writes bench/out/mzr-offsets/<relation>/
 """

@@ -316,7 +316,7 @@ def analyses_section(a, name, cmd) -> str:
         q = z.get('scatter_ratio', {})
         out += [f"Scatter of the metallicity at given true stellar mass, NMAD(CNN)/NMAD(true): {f3(p['ratio'])} ± {f3(p['ratio_err'])} by the paper's binned estimator "
                 f"(paper: {PAPER['mzr_ratio']} on real galaxies)" + (f", {f3(q['ratio'])} ± {f3(q['ratio_err'])} about quadratic fits" if q else '')
-                + ". On a simulated survey the images carry nothing of a galaxy's offset from the relation, so a ratio below 1 is what an image-only predictor's shrinkage towards the relation gives.", '']
+                + ". " + offsets_words(a['dir'], z.get('offset_correlation')), '']
     b = bl['metrics']['oh_p50']
     paired = lambda d: f"{d['diff']:+.4f} [{d['ci95'][0]:+.4f}, {d['ci95'][1]:+.4f}]" if d else '–'
     rows = [[bl['methods'][k], ci(v, 'rmse', 4), ci(v, 'nmad', 4), paired(bl.get('minus_cnn', {}).get('oh_p50', {}).get(k))] for k, v in b.items()]
@@ -345,6 +345,21 @@ def analyses_section(a, name, cmd) -> str:
             "that see 1×1 maps wrong (`BF16CPU` in `04_learner`).", '', trend(res), '',
             copy_figure(ROOT/'bench'/'out'/a['dir']/'resolution'/'resolution.png', f'resolution-{name}.png')]
     return '\n'.join(out)
+
+def offsets_words(d, oc) -> str:
+    "What the images of the simulated survey in bench/out/`d` carry of a galaxy's offset from the relation, and the offset test's answer (`oc`, from `mzr_stats`)"
+    import pandas as pd
+    f = ROOT/'bench'/'out'/d/'survey'/'catalog.csv'
+    cat = pd.read_csv(f) if f.is_file() else None
+    if cat is None or 'oh_size_offset' not in cat:
+        return "On this simulated survey the images carry nothing of a galaxy's offset from the relation, so a ratio below 1 is what an image-only predictor's shrinkage towards the relation gives."
+    out = (f"On this simulated survey a galaxy's offset from the relation at fixed mass is its size term (`oh_size_offset`, sd {cat.oh_size_offset.std():.3f} dex: "
+           f"larger disks are metal-poorer, Ellison et al. 2008), which the images show, plus a scatter of sd {(cat.oh_p50 - cat.oh_relation).std():.3f} dex they never show; "
+           "a ratio below 1 is then mostly shrinkage towards the relation.")
+    if oc: out += (f" At fixed true mass the CNN's predicted offset correlates with the true one at r = {oc['r']:.2f} [{oc['r_ci68'][0]:.2f}, {oc['r_ci68'][1]:.2f}], "
+                   f"its predicted mass's Tremonti relation at r = {oc['r_ref']:.2f}: a difference of {oc['diff']:+.2f}, 95% [{oc['diff_ci95'][0]:+.2f}, {oc['diff_ci95'][1]:+.2f}] "
+                   f"(paired, {oc['n']} galaxies), so the network sees more than mass here, as the size term lets it.")
+    return out
 
 def trend(res, small:int=16) -> str:
     "Whether the paired difference RMSE(`small` px) - RMSE(largest size) excludes zero at 95%"
@@ -481,8 +496,7 @@ def mzr_offsets_section() -> str:
     v = next(iter(got.values()))
     return (f"At fixed true mass, the correlation of the CNN's predicted offset from the mass–metallicity relation with the true offset, beside the "
             f"Tremonti relation of its predicted mass (a predictor that knows only the mass), paired over the test galaxies of a simulated survey "
-            f"of {v['n']} galaxies per relation (recipe `demo`, {v['epochs']} epochs, metallicity and mass). Under `tremonti` the offsets are scatter the "
-            f"images never show, so ~0 is the right answer; under `mannucci` they follow the star formation the images carry. `{CMD['mzr']}`\n\n"
+            f"of {v['n']} galaxies per relation (recipe `demo`, {v['epochs']} epochs, metallicity and mass). " + ("Under `tremonti` the offsets are the size term the images show plus scatter they never show; under `mannucci` they also follow the star formation the images carry." if _new_survey('mzr-offsets/tremonti/survey') else "Measured with the simulator before commit `ae57f56`: under `tremonti` the offsets are scatter the images never show, so ~0 is the right answer; under `mannucci` they follow the star formation the images carry.") + f" `{CMD['mzr']}`\n\n"
             + table(['relation', 'test galaxies', 'CNN r [68%]', 'mass-only r', 'difference [95%, paired]'], rows))
 
 PREVIOUS_SIM_SPEED = ("The simulator before commit `ae57f56` (fixed 0.296″ pixels, no field sources, arms or clumps), timed by the same command at "

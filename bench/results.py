@@ -544,7 +544,7 @@ def sim_note() -> str:
     old += [] if _new_survey('recipe-size/sim1000') else ['the simulated rows of the recipe table']
     old += [] if _new_survey('mzr-offsets/tremonti/survey') else ['the MZR offsets']
     if not old: return ''
-    return SIM_CHANGE.format((', '.join(old[:-1]) + ' and ' + old[-1] if len(old) > 1 else old[0]) + (' were' if len(old) > 1 else ' was'))
+    return SIM_CHANGE.format((', '.join(old[:-1]) + ' and ' + old[-1] if len(old) > 1 else old[0]) + ' were') # every item is plural
 
 def update_section(page:Path, name:str):
     "Replace one section of the results page with its fresh outputs (its own provenance line), leaving the others as they were"

@@ -613,27 +613,30 @@ def _predictions(model:GalaxyModel, df, images, split, tta, progress):
     if not len(df): raise ValueError(f"no galaxy of the catalogue is in the run's '{split}' split")
     return df, predict(model, images, df, tta=tta, id_col=id_col, progress=progress)
 
+def _seen(model:GalaxyModel, ids) -> str|None:
+    "'oof' if `ids` hold galaxies of the cross-validation `model` is, 'test' if galaxies its run trained or validated on (which also scaled its error bars), else None"
+    p, ids = model.path, set(ids)
+    if p is not None and (p/'oof.csv').is_file() and not (p/'split.csv').is_file(): # a cross-validation: every galaxy trained some fold
+        if ids & set(pd.read_csv(p/'oof.csv', dtype={model.id_col: str})[model.id_col]): return 'oof'
+    elif p is not None and (p/'split.csv').is_file() and ids & set(model.split('train') + model.split('valid')): return 'test'
+    return None
+
 def evaluation_split(model:GalaxyModel, # the model evaluated
                   df:pd.DataFrame, # the catalogue's rows
                   split:str|None=None, # the split asked for (None: choose)
                  ) -> str:
     "The split to score: `split` if given; else 'test' ('oof' for a cross-validation) when the catalogue holds galaxies the model trained on, else 'all'"
     if split is not None: return split
-    p, ids = model.path, set(df[model.id_col].astype(str))
-    if p is not None and (p/'oof.csv').is_file() and not (p/'split.csv').is_file(): # a cross-validation: every galaxy trained some fold
-        if ids & set(pd.read_csv(p/'oof.csv', dtype={model.id_col: str})[model.id_col]): split = 'oof'
-    elif p is not None and (p/'split.csv').is_file() and ids & set(model.split('train') + model.split('valid')): split = 'test'
+    split = _seen(model, df[model.id_col].astype(str))
     if split is None: return 'all'
-    print(f"evaluate: the catalogue holds galaxies {p} was trained or validated on: scoring its {'out-of-fold predictions' if split == 'oof' else 'test galaxies'} "
+    print(f"evaluate: the catalogue holds galaxies {model.path} was trained or validated on: scoring its {'out-of-fold predictions' if split == 'oof' else 'test galaxies'} "
           f"(--split all, train or valid to score others)")
     return split
 
 def _apart(model:GalaxyModel, ids) -> bool:
     "True if none of `ids` trained, validated or calibrated `model`, as far as its directory records (its `split.csv`, or a cross-validation's `oof.csv`)"
-    p, ids = model.path, set(ids)
-    if p is not None and (p/'split.csv').is_file(): return not ids & set(model.split('train') + model.split('valid'))
-    if p is not None and (p/'oof.csv').is_file(): return not ids & set(pd.read_csv(p/'oof.csv', dtype={model.id_col: str})[model.id_col])
-    return False
+    p = model.path
+    return p is not None and ((p/'split.csv').is_file() or (p/'oof.csv').is_file()) and _seen(model, ids) is None
 
 @delegates(report_stats, but=['preds', 'targets', 'gaussian', 'id_col', 'split'])
 def evaluate_run(model, # `GalaxyModel` or its directory (written by `train`, `train --ensemble` or `crossval`)
